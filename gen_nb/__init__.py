@@ -1,0 +1,74 @@
+"""gen_nb: GEN (gen.pro) renders, native in Jupyter.
+
+``import gen_nb`` is cheap: it creates no client, thread or server and imports neither requests,
+pandas, ipywidgets nor IPython. Names below load on first use.
+
+>>> import gen_nb
+>>> client = gen_nb.connect()          # no key → the local sandbox  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "Client": "gen_nb.client",
+    "connect": "gen_nb.client",
+    "download": "gen_nb.transfer",
+    "download_many": "gen_nb.transfer",
+    "stream_to": "gen_nb.transfer",
+    "renders_frame": "gen_nb.frames",
+    "layers_frame": "gen_nb.frames",
+    "resources_frame": "gen_nb.frames",
+    "transfers_frame": "gen_nb.frames",
+    "show": "gen_nb.display",
+}
+_SUBMODULES = ("errors", "models", "sandbox", "transfer", "frames", "display", "widgets", "client",
+               "config", "cli")
+
+__all__ = [
+    "Client",
+    "__version__",
+    "cli",
+    "client",
+    "config",
+    "connect",
+    "display",
+    "download",
+    "download_many",
+    "errors",
+    "frames",
+    "layers_frame",
+    "models",
+    "renders_frame",
+    "resources_frame",
+    "sandbox",
+    "show",
+    "stream_to",
+    "transfer",
+    "transfers_frame",
+    "widgets",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gen_nb.client import Client, connect
+    from gen_nb.display import show
+    from gen_nb.frames import layers_frame, renders_frame, resources_frame, transfers_frame
+    from gen_nb.transfer import download, download_many, stream_to
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"gen_nb.{name}")
+    raise AttributeError(f"module 'gen_nb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

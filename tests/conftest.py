@@ -1,0 +1,58 @@
+"""Shared fixtures: one sandbox per test session, a client bound to it, a clean environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_GEN_VARS = ("GEN_API_KEY", "GEN_AGENT_ID", "GEN_API_BASE_URL", "GEN_ENGINE_PREFIX")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's GEN settings; downloads go to a temp folder."""
+    for name in list(os.environ):
+        if name in _GEN_VARS or name.startswith("GEN_NB_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GEN_NB_DOWNLOAD_DIR", str(tmp_path / "downloads"))
+    monkeypatch.setenv("GEN_NB_DISABLE_PROGRESS", "1")
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[object]:
+    """The real emulator on 127.0.0.1 (three ports: API, CDN, storage), shared by the session."""
+    from gen_nb import sandbox as sandbox_mod
+
+    handle = sandbox_mod.start(render_seconds=3.0, publish_seconds=2.0)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture()
+def fresh_sandbox(sandbox: object) -> Iterator[object]:
+    """The session sandbox with no faults injected and an empty request log."""
+    sandbox.clear_faults()  # type: ignore[attr-defined]
+    sandbox.clear_log()  # type: ignore[attr-defined]
+    yield sandbox
+    sandbox.clear_faults()  # type: ignore[attr-defined]
+
+
+@pytest.fixture()
+def client(fresh_sandbox: object) -> Iterator[object]:
+    """A client bound to the session sandbox (fresh each test, quiet)."""
+    import gen_nb
+
+    with gen_nb.connect(sandbox=fresh_sandbox, quiet=True) as c:
+        yield c
+
+
+@pytest.fixture()
+def download_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "downloads"
+    path.mkdir(exist_ok=True)
+    return path
