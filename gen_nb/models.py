@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "FPS",
+    "TERMINAL_STATUSES",
     "Cell",
     "Column",
     "ContentResource",
@@ -36,6 +38,9 @@ __all__ = [
     "RemotionJob",
     "Render",
     "Row",
+    "file_name_from_url",
+    "media_kind",
+    "parse_list",
     "parse_time",
     "renders_from_engine",
 ]

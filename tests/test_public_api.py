@@ -1,0 +1,52 @@
+"""The public surface: each `__all__` lists exactly what is offered; `import gen_nb` is cheap."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import gen_nb
+from gen_nb import errors, models
+
+
+def test_all_resolves() -> None:
+    assert len(set(gen_nb.__all__)) == len(gen_nb.__all__)
+    for name in gen_nb.__all__:
+        assert getattr(gen_nb, name) is not None, name
+
+
+def test_binding_entry_points_exist() -> None:
+    for name in ("connect", "Client", "download", "stream_to", "download_many", "renders_frame",
+                 "layers_frame", "show"):
+        assert callable(getattr(gen_nb, name)), name
+    assert callable(importlib.import_module("gen_nb.widgets").RenderBrowser)
+    assert callable(importlib.import_module("gen_nb.sandbox").start)
+
+
+def test_unknown_attribute_names_itself() -> None:
+    try:
+        gen_nb.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected AttributeError")
+
+
+def test_module_all_lists_exactly_public_names() -> None:
+    for module in (errors, models):
+        public = {n for n, v in vars(module).items()
+                  if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
+        assert set(module.__all__) >= public - {"Status", "MediaKind"}, module.__name__
+        assert len(set(module.__all__)) == len(module.__all__), module.__name__
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, threading; import gen_nb; "
+        "heavy = [m for m in ('requests', 'pandas', 'ipywidgets', 'IPython', 'werkzeug') "
+        "if m in sys.modules]; "
+        "print(heavy, threading.active_count())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] 1"
