@@ -77,6 +77,8 @@ _KEY_PATTERNS = [
     re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]+"),
 ]
+# a JWT (three base64url parts, the first one a JSON header: "eyJ…")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]+")
 
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
@@ -85,6 +87,7 @@ def redact(text: str, secrets: Sequence[str] = ()) -> str:
         if secret:
             text = text.replace(secret, "***")
     text = _KEY_PATTERNS[0].sub("gen_pat_***", text)
+    text = _JWT.sub("***", text)
     for pattern in _KEY_PATTERNS[1:]:
         text = pattern.sub(lambda m: m.group(1) + "***", text)
     return text
@@ -197,7 +200,8 @@ class ConfirmationRequired(APIError):
     default_hint = "Deleting is permanent; call again with confirm=True to go ahead."
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
-        body = kwargs.get("body") if isinstance(kwargs.get("body"), dict) else {}
+        raw = kwargs.get("body")
+        body: dict[str, Any] = raw if isinstance(raw, dict) else {}
         self.confirm_token: str | None = body.get("confirm_token")
         self.would_destroy: dict[str, Any] = dict(body.get("would_destroy") or {})
         kwargs.setdefault("status", 428)
@@ -244,15 +248,15 @@ class RenderFailed(GenError):
 class WaitTimeout(GenError, TimeoutError):
     """``client.wait`` ran out of time; the render is still going on the server."""
 
-    def __init__(self, generation: Any, timeout: float) -> None:
+    def __init__(self, generation: Any, timeout: float, *, what: str = "Generation",
+                 advice: str | None = None) -> None:
         self.generation = generation
         self.timeout = timeout
         gid = getattr(generation, "id", "?")
         status = getattr(generation, "status", "unknown")
-        super().__init__(
-            f"Generation {gid} is still {status} after {timeout:g} s. It keeps running on the "
-            f"server: wait again with a longer timeout=, or stop it with client.stop({gid!r})."
-        )
+        advice = advice or (f"It keeps running on the server: wait again with a longer "
+                            f"timeout=, or stop it with client.stop({gid!r}).")
+        super().__init__(f"{what} {gid} is still {status} after {timeout:g} s. {advice}")
 
 
 class PlatformRuleError(GenError, ValueError):
