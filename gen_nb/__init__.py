@@ -10,7 +10,11 @@ pandas, ipywidgets nor IPython. Names below load on first use.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
+
+# Library logging stays silent unless the application configures it.
+logging.getLogger("gen_nb").addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

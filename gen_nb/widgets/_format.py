@@ -1,0 +1,260 @@
+"""Pure text for the widgets: sizes, speeds, durations, progress lines, counters, labels.
+
+Nothing here touches a widget, the network or the clock: each function maps values to a string
+(or a small tuple), so the widgets only render what these compute (the tqdm way).
+
+>>> progress_text(5_000_000, 10_000_000, 2_500_000, 2.0)
+'5.0 MB / 10.0 MB (50%) · 2.5 MB/s · ETA 0:02'
+"""
+
+from __future__ import annotations
+
+import math
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from gen_nb.errors import GenError, redact
+
+__all__ = [
+    "counter_text",
+    "describe",
+    "error_text",
+    "format_bytes",
+    "format_duration",
+    "format_rate",
+    "layer_label",
+    "matches_filter",
+    "percent",
+    "plan_lines",
+    "post_state_text",
+    "progress_text",
+    "redact_url",
+    "render_label",
+    "resource_id_of",
+    "status_text",
+]
+
+_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
+def format_bytes(size: float | None) -> str:
+    """A byte count in decimal units with one decimal: ``1_500_000 → '1.5 MB'``; None → '?'."""
+    if size is None or (isinstance(size, float) and not math.isfinite(size)):
+        return "?"
+    value = float(size)
+    if abs(value) < 1000:
+        return f"{int(value)} B"
+    for unit in _UNITS[1:]:
+        value /= 1000.0
+        if abs(value) < 999.95 or unit == _UNITS[-1]:
+            return f"{value:.1f} {unit}"
+    return f"{value:.1f} {_UNITS[-1]}"  # pragma: no cover - loop always returns
+
+
+def format_rate(bytes_per_second: float | None) -> str:
+    """A transfer speed: ``2_500_000 → '2.5 MB/s'``; None, 0 or negative → '– B/s'."""
+    if not bytes_per_second or bytes_per_second <= 0 or not math.isfinite(bytes_per_second):
+        return "– B/s"
+    return f"{format_bytes(bytes_per_second)}/s"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``m:ss`` below an hour, ``h:mm:ss`` above; None or negative → '?'."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def percent(done: int, total: int | None) -> float:
+    """Progress in percent for a bar (0–100); 0 when the total is unknown or zero."""
+    if not total or total <= 0:
+        return 0.0
+    return max(0.0, min(100.0, 100.0 * done / total))
+
+
+def progress_text(done: int, total: int | None, rate: float | None,
+                  eta: float | None) -> str:
+    """One line for a transfer in flight: bytes of total (percent), speed, ETA.
+
+    >>> progress_text(1200, None, None, None)
+    '1.2 kB · – B/s'
+    """
+    if total:
+        head = f"{format_bytes(done)} / {format_bytes(total)} ({percent(done, total):.0f}%)"
+    else:
+        head = format_bytes(done)
+    parts = [head, format_rate(rate)]
+    if total and eta is not None and done < total:
+        parts.append(f"ETA {format_duration(eta)}")
+    return " · ".join(parts)
+
+
+def status_text(status: str, elapsed: float | None, detail: str | None = None) -> str:
+    """A render's live status: ``'processing · 0:12 elapsed'`` (+ ``' · reason'``)."""
+    text = status if elapsed is None else f"{status} · {format_duration(elapsed)} elapsed"
+    return f"{text} · {detail}" if detail else text
+
+
+def counter_text(field: str, length: int,
+                 limits: Sequence[tuple[str, int | None]]) -> tuple[str, bool]:
+    """A live character counter and whether any limit is exceeded.
+
+    ``limits`` pairs a platform label with its maximum (None = no limit for that platform).
+
+    >>> counter_text("Caption", 300, [("TikTok", 2200), ("X", 280)])
+    ('Caption: 300 characters · TikTok 300/2200 · X 300/280 (20 over)', True)
+    """
+    parts = [f"{field}: {length} characters"]
+    over = False
+    for label, limit in limits:
+        if limit is None:
+            continue
+        part = f"{label} {length}/{limit}"
+        if length > limit:
+            over = True
+            part += f" ({length - limit} over)"
+        parts.append(part)
+    return " · ".join(parts), over
+
+
+def redact_url(url: str | None) -> str:
+    """A URL safe to echo back: the query (a signature) and fragment become ``…``.
+
+    >>> redact_url("https://bucket.example/out.mp4?X-Amz-Signature=abc")
+    'https://bucket.example/out.mp4?…'
+    """
+    if not url:
+        return ""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    clean = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return clean + ("?…" if parts.query or parts.fragment else "")
+
+
+def error_text(exc: BaseException, secrets: Iterable[str] = ()) -> str:
+    """The message to show for an error: a GenError's own words, else ``Type: message``.
+
+    Never a traceback; API keys and the given secrets (e.g. a signed URL's query) are masked.
+    """
+    message = str(exc).strip()
+    if not isinstance(exc, GenError):
+        message = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "…")
+    return redact(message or type(exc).__name__)
+
+
+def render_label(render: Any) -> str:
+    """An option label for a render (plain text; the front end shows it as text).
+
+    >>> from gen_nb.models import Render
+    >>> render_label(Render(id="7", status="completed", title="Hello", engine_title="Shorts"))
+    'Hello · Shorts · take 1/1 · completed · #7'
+    """
+    parts = [getattr(render, "title", None) or "(untitled)"]
+    if getattr(render, "engine_title", None) or getattr(render, "engine_id", None):
+        parts.append(render.engine_title or f"engine {render.engine_id}")
+    parts.append(f"take {getattr(render, 'take', 1)}/{getattr(render, 'takes', 1)}")
+    parts.append(str(getattr(render, "status", "?")))
+    parts.append(f"#{render.id}")
+    return " · ".join(parts)
+
+
+def layer_label(layer: Any) -> str:
+    """An option label for a layer output (plain text).
+
+    >>> from gen_nb.models import LayerOutput
+    >>> layer_label(LayerOutput("7", "3", "Voiceover", "sound", "audio", 1, "completed",
+    ...                         "https://cdn/x.mp3", None, "9"))
+    '1. Voiceover · audio · completed'
+    """
+    position = getattr(layer, "position", None)
+    head = f"{position}. " if position is not None else ""
+    name = getattr(layer, "name", None) or f"layer {getattr(layer, 'layer_id', '?')}"
+    parts = [f"{head}{name}", str(getattr(layer, "kind", None) or "other")]
+    status = getattr(layer, "status", None)
+    if status:
+        parts.append(str(status))
+    if not getattr(layer, "url", None):
+        parts.append("no output")
+    return " · ".join(parts)
+
+
+def describe(item: Any) -> str:
+    """A one-line plain-text caption for whatever a Preview shows."""
+    if item is None:
+        return ""
+    if isinstance(item, str):
+        return redact_url(item)
+    if hasattr(item, "layer_id"):
+        return f"Layer of render {item.render_id}: {layer_label(item)}"
+    if hasattr(item, "takes"):
+        return f"Render {render_label(item)}"
+    name = getattr(item, "file_name", None) or getattr(item, "id", None) or type(item).__name__
+    return f"File {name}"
+
+
+def matches_filter(render: Any, *, text: str = "", engine_id: str | None = None,
+                   status: str | None = None) -> bool:
+    """Whether a render passes the picker's filters (text matches title, id or engine title)."""
+    if engine_id and getattr(render, "engine_id", None) != engine_id:
+        return False
+    if status and getattr(render, "status", None) != status:
+        return False
+    needle = text.strip().lower()
+    if not needle:
+        return True
+    haystack = " ".join(str(getattr(render, name, "") or "")
+                        for name in ("title", "id", "engine_title", "engine_id"))
+    return needle in haystack.lower()
+
+
+def plan_lines(plan: Any) -> list[str]:
+    """What a delete plan says will go (or went), one line each, plain text."""
+    verb = "Deleted" if getattr(plan, "deleted", False) else "Will permanently delete"
+    name = getattr(plan, "file_name", None) or getattr(plan, "url", None) or ""
+    head = f"{verb} content resource {plan.resource_id}"
+    lines = [f"{head} ({name})" if name else head]
+    destroy: Mapping[str, Any] = getattr(plan, "would_destroy", None) or {}
+    for key, value in destroy.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value) or "none"
+        lines.append(f"• {str(key).replace('_', ' ')}: {value}")
+    lines.extend(f"⚠ {w}" for w in getattr(plan, "warnings", ()) or ())
+    return lines
+
+
+def post_state_text(post: Any) -> str:
+    """A post's state in one line: ``'published · tiktok: published'`` (+ errors)."""
+    parts = [str(getattr(post, "state", "accepted"))]
+    for status in getattr(post, "platforms_status", ()) or ():
+        word = status.normalized_status or status.status or "?"
+        item = f"{status.platform}: {word}"
+        if status.error:
+            item += f" ({status.error_code + ': ' if status.error_code else ''}{status.error})"
+        parts.append(item)
+    return " · ".join(parts)
+
+
+def resource_id_of(target: Any) -> str | None:
+    """The content-resource id behind a Render / LayerOutput / resource / id string."""
+    if target is None:
+        return None
+    if isinstance(target, str | int):
+        return str(target)
+    for name in ("output_resource_id", "content_resource_id"):
+        value = getattr(target, name, None)
+        if value:
+            return str(value)
+    if hasattr(target, "url") and hasattr(target, "id") and not hasattr(target, "status"):
+        return str(target.id)  # a ContentResource / OutputResource
+    return None

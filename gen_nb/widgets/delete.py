@@ -1,0 +1,165 @@
+"""DeleteButton: a dry run first, then a second explicit "Confirm delete" click.
+
+The first click asks ``client.delete_resource(id, dry_run=True)`` and lists what would be
+destroyed (and the warning that posts using the URL will break); the button turns into a red
+"Confirm delete" next to a Cancel. Only that second click deletes
+(``delete_resource(id, confirm=True)``, which handles GEN's 428 two-phase flow), then the
+``on_deleted`` callbacks run so views can refresh.
+
+>>> from gen_nb.widgets import DeleteButton
+>>> button = DeleteButton(client, render)          # doctest: +SKIP
+>>> button.click(); button.wait()                  # dry run  # doctest: +SKIP
+>>> button.confirm(); button.wait()                # deletes  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from gen_nb.widgets._base import Callbacks, Job, Panel, show_error, show_message
+from gen_nb.widgets._format import plan_lines, resource_id_of
+
+__all__ = ["DeleteButton"]
+
+
+def _visible(widget: w.Widget, shown: bool) -> None:
+    widget.layout.display = None if shown else "none"
+
+
+class DeleteButton(Panel):
+    """Two-click permanent delete of a render's stored file (or any content resource).
+
+    ``click()`` = first click (dry run), ``confirm()`` = the second, explicit click,
+    ``back_out()`` = Cancel; ``wait(timeout)`` joins the worker. ``.plan`` is the last DeletePlan,
+    ``.deleted`` whether the delete happened, ``.error`` the last error.
+    """
+
+    _fallback = "use client.delete_resource(id, dry_run=True) then confirm=True"
+
+    def __init__(self, client: Any, target: Any = None) -> None:
+        super().__init__()
+        self._client = client
+        self._job = Job("delete")
+        self._deleted_callbacks = Callbacks()
+        self.plan: Any = None
+        self.deleted = False
+        self.button = w.Button(description="Delete…", icon="trash", button_style="warning",
+                               tooltip="Shows what would be deleted; deletes nothing yet")
+        self.confirm_button = w.Button(description="Confirm delete", icon="trash",
+                                       button_style="danger",
+                                       tooltip="Deletes permanently: this cannot be undone")
+        self.cancel_button = w.Button(description="Cancel")
+        self.plan_box = w.VBox()
+        self.message = w.Label()
+        self.button.on_click(lambda _b: self._dry_run())
+        self.confirm_button.on_click(lambda _b: self._delete())
+        self.cancel_button.on_click(lambda _b: self.back_out())
+        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button]),
+                         self.plan_box, self.message]
+        self.target: Any = None
+        self.set_target(target)
+
+    def _summary(self) -> str:
+        state = "deleted" if self.deleted else ("confirming" if self.plan else "idle")
+        return f"resource {self.resource_id or '–'} ({state})"
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def resource_id(self) -> str | None:
+        return resource_id_of(self.target)
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._job.error
+
+    def set_target(self, target: Any) -> None:
+        """Point at another render / resource; forgets any pending confirmation."""
+        self.target = target
+        self.deleted = False
+        self.back_out()
+        if target is not None and self.resource_id is None:
+            show_message(self.message, "nothing to delete: this has no stored file yet")
+        self.button.disabled = self.resource_id is None
+
+    def click(self) -> None:
+        """The first click: a dry run listing what would be destroyed."""
+        self.button.click()
+
+    def confirm(self) -> None:
+        """The second, explicit click: delete permanently (only after a dry run)."""
+        self.confirm_button.click()
+
+    def back_out(self) -> None:
+        """Cancel: forget the plan, show the first button again."""
+        self.plan = None
+        self.plan_box.children = []
+        show_message(self.message, "")
+        _visible(self.button, True)
+        _visible(self.confirm_button, False)
+        _visible(self.cancel_button, False)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._job.wait(timeout)
+
+    def on_deleted(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
+        """Call ``callback(plan)`` after a successful delete."""
+        self._deleted_callbacks.register(callback, remove)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _busy(self, text: str) -> None:
+        show_message(self.message, text)
+        for button in (self.button, self.confirm_button, self.cancel_button):
+            button.disabled = True
+
+    def _idle(self) -> None:
+        for button in (self.button, self.confirm_button, self.cancel_button):
+            button.disabled = False
+        self.button.disabled = self.resource_id is None or self.deleted
+
+    def _dry_run(self) -> None:
+        rid = self.resource_id
+        if rid is None or self._job.running:
+            return
+        self._busy("checking what would be deleted…")
+        self._job.start(lambda _c: self._client.delete_resource(rid, dry_run=True),
+                        self._show_plan, self._failed)
+
+    def _show_plan(self, plan: Any) -> None:
+        self.plan = plan
+        self._idle()
+        self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
+        show_message(self.message, "Deleting is permanent. Click “Confirm delete” to go ahead.",
+                     bad=True)
+        _visible(self.button, False)
+        _visible(self.confirm_button, True)
+        _visible(self.cancel_button, True)
+
+    def _delete(self) -> None:
+        rid = self.resource_id
+        if rid is None or self.plan is None or self._job.running:
+            return
+        self._busy("deleting…")
+        self._job.start(lambda _c: self._client.delete_resource(rid, confirm=True),
+                        self._finished, self._failed)
+
+    def _finished(self, plan: Any) -> None:
+        self.deleted = True
+        self.plan = plan
+        self._idle()
+        _visible(self.confirm_button, False)
+        _visible(self.cancel_button, False)
+        _visible(self.button, True)
+        self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
+        show_message(self.message, f"Deleted content resource {plan.resource_id}.", good=True)
+        self._deleted_callbacks(plan)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._idle()
+        show_error(self.message, exc)
+
+    @staticmethod
+    def _line(text: str) -> w.Label:
+        return w.Label(value=text)

@@ -1,0 +1,267 @@
+"""Widgets driven without a kernel against the real sandbox (see testing.md, "Widgets without a
+kernel"): clicks are what the browser sends (``_handle_custom_msg({"event": "click"}, [])``),
+selections are ``set_state``; the sandbox serves the API, the CDN and storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+import pytest
+import requests
+from ipywidgets.widgets.widget import _instances
+
+from gen_nb.errors import DownloadCancelled
+from gen_nb.widgets import (
+    DeleteButton,
+    DownloadButton,
+    PublishPanel,
+    RenderBrowser,
+    RenderWatcher,
+    StreamPanel,
+)
+
+XSS = "<img src=x onerror=alert(1)>"
+WAIT = 60  # seconds a worker may take at most in these tests (never a timing assertion)
+
+
+def click(button: ipywidgets.Button) -> None:
+    """Exactly what the front end sends when the button is clicked."""
+    button._handle_custom_msg({"event": "click"}, [])
+
+
+def all_states(root: ipywidgets.Widget) -> Iterator[tuple[ipywidgets.Widget, dict[str, Any]]]:
+    """Every widget reachable from root (children, layout, style …) with its synced state."""
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        if widget.model_id in seen:
+            continue
+        seen.add(widget.model_id)
+        state = widget.get_state()
+        yield widget, state
+        pending: list[Any] = [state]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, list | tuple):
+                pending.extend(value)
+            elif isinstance(value, str) and value.startswith("IPY_MODEL_"):
+                stack.append(_instances[value[10:]])
+
+
+def completed(client: Any) -> Any:
+    return next(r for r in client.renders() if r.status == "completed" and r.url)
+
+
+def select_by_state(browser: RenderBrowser, render: Any) -> None:
+    """Pick ``render`` in the browser's list the way the front end does (index set_state)."""
+    ids = [value for _, value in browser.picker.choices.options]
+    browser.picker.choices.set_state({"index": ids.index(render.id)})
+
+
+@pytest.fixture(scope="module")
+def own_sandbox() -> Iterator[Any]:
+    """A private sandbox for the tests that change server state (delete, publish, render), so
+    the session sandbox other modules share keeps its seed data."""
+    from gen_nb import sandbox as sandbox_mod
+
+    handle = sandbox_mod.start(render_seconds=1.0, publish_seconds=1.0)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture()
+def own_client(own_sandbox: Any) -> Iterator[Any]:
+    import gen_nb
+
+    with gen_nb.connect(sandbox=own_sandbox, quiet=True) as c:
+        yield c
+
+
+@pytest.fixture()
+def browser(client: Any, download_dir: Path) -> Iterator[RenderBrowser]:
+    widget = RenderBrowser(client, dest=download_dir)
+    yield widget
+    for panel in (widget._panels.get("Download"), widget._panels.get("Stream")):
+        if panel is not None:
+            panel.cancel()
+            panel.wait(WAIT)
+
+
+def test_select_preview_thumbnail_then_video(browser: RenderBrowser, client: Any) -> None:
+    render = completed(client)
+    select_by_state(browser, render)
+    assert browser.value.id == render.id
+    preview = browser.preview
+    if render.thumbnail_url:
+        assert render.thumbnail_url in preview.html.value
+    assert "<video" not in preview.html.value
+    click(preview.play_button)
+    html = preview.html.value
+    assert "<video" in html and 'preload="none"' in html and render.url in html
+    assert "autoplay" not in html and " loop" not in html
+
+
+def test_download_click_success_and_sha(browser: RenderBrowser, client: Any, sandbox: Any,
+                                        download_dir: Path) -> None:
+    render = completed(client)
+    browser.select(render)
+    button = browser.download_button
+    click(button.button)
+    assert button.wait(WAIT)
+    assert button.error is None, button.label.value
+    assert button.bar.value == 100.0 and button.bar.bar_style == "success"
+    path = Path(button.result.path)
+    assert path.is_file() and path.parent == download_dir
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sandbox.media_sha256(render.url)
+    assert path.name in button.label.value and path.name in button.link.value
+
+
+def test_download_cdn_fault_turns_bar_red_with_reason(client: Any, sandbox: Any,
+                                                      download_dir: Path) -> None:
+    render = completed(client)
+    sandbox.inject(server="cdn", status=503)
+    button = DownloadButton(render, download_dir)
+    button.click()
+    assert button.wait(WAIT)
+    assert button.bar.bar_style == "danger"
+    assert button.error is not None
+    assert button.label.value and "Traceback" not in button.label.value
+    assert "503" in button.label.value or "unavailable" in button.label.value.lower()
+    sandbox.clear_faults()
+    button.click()  # a second click retries
+    assert button.wait(WAIT)
+    assert button.bar.bar_style == "success", button.label.value
+
+
+def test_download_cancel_then_click_resumes(client: Any, sandbox: Any,
+                                            download_dir: Path) -> None:
+    url = sandbox.large_media_url(8 * 1024 * 1024, name="widget-big.mp4")
+    sandbox.inject(server="cdn", rate=1024 * 1024, times=1)  # slow the first request only
+    button = DownloadButton(url, download_dir)
+    seen: list[float] = []
+    button.bar.observe(lambda ch: seen.append(ch["new"]), names="value")
+    button.click()
+    while button.running and not any(0 < v < 100 for v in seen):
+        button.wait(0.05)
+    button.cancel()
+    assert button.wait(WAIT)
+    assert isinstance(button.error, DownloadCancelled), button.label.value
+    assert button.bar.bar_style == "warning" and button.button.description == "Resume"
+    sandbox.clear_faults()
+    click(button.button)
+    assert button.wait(WAIT)
+    assert button.bar.bar_style == "success", button.label.value
+    assert button.result.resumed_from > 0
+    assert button.result.sha256 == sandbox.media_sha256(url)
+
+
+def test_stream_panel_to_storage(client: Any, sandbox: Any) -> None:
+    render = completed(client)
+    dest = sandbox.storage_put_url(key="widget-stream.mp4")
+    panel = StreamPanel(render)
+    panel.destination.value = dest
+    click(panel.button)
+    assert panel.wait(WAIT)
+    assert panel.bar.bar_style == "success", panel.label.value
+    stored = sandbox.storage_object("widget-stream.mp4")
+    assert stored is not None and stored.sha256 == panel.result.sha256
+    query = dest.split("?", 1)[1]
+    assert query not in panel.label.value and query not in repr(panel)
+
+
+def test_publish_counters_violations_and_published(own_client: Any) -> None:
+    render = completed(own_client)
+    panel = PublishPanel(own_client, render, wait_timeout=WAIT)
+    assert {"tiktok", "youtube", "x"} <= set(panel.platform_boxes)
+    panel.platform_boxes["youtube"].value = True
+    assert panel.publish_button.disabled
+    assert any("YouTube" in v and "title" in v.lower() for v in panel.violations)
+    panel.platform_boxes["x"].value = True
+    panel.caption.value = "a" * 281
+    assert panel.caption_counter.style.text_color and "281/280" in panel.caption_counter.value
+    panel.platform_boxes["youtube"].value = False
+    panel.platform_boxes["x"].value = False
+    panel.platform_boxes["tiktok"].value = True
+    panel.caption.value = "Made with gen_nb"
+    panel.schedule.value = "now"
+    assert not panel.publish_button.disabled, panel.violations
+    click(panel.publish_button)
+    assert panel.wait(WAIT)
+    assert panel.error is None, panel.status.value
+    assert panel.post.state == "published"
+    assert "published" in panel.status.value
+    urls = [s.post_url for s in panel.post.platforms_status if s.post_url]
+    assert urls and urls[0] in panel.links.value
+
+
+def test_delete_two_clicks_then_cdn_404(own_client: Any) -> None:
+    # the LAST completed render, so the other tests (which use the first) keep their file
+    client = own_client
+    render = [r for r in client.renders()
+              if r.status == "completed" and r.url and r.output_resource_id][-1]
+    assert requests.get(render.url, timeout=10).status_code == 200
+    button = DeleteButton(client, render)
+    deleted: list[Any] = []
+    button.on_deleted(deleted.append)
+    click(button.button)
+    assert button.wait(WAIT)
+    assert button.error is None, button.message.value
+    plan_text = " ".join(c.value for c in button.plan_box.children)
+    assert "post" in plan_text.lower()  # published/scheduled posts using the URL will break
+    assert requests.get(render.url, timeout=10).status_code == 200  # nothing deleted yet
+    assert not deleted
+    click(button.confirm_button)
+    assert button.wait(WAIT)
+    assert button.error is None, button.message.value
+    assert deleted and button.deleted
+    assert requests.get(render.url, timeout=10).status_code == 404
+
+
+def test_watcher_start_render_to_completed(own_client: Any) -> None:
+    render = completed(own_client)
+    watcher = RenderWatcher(own_client, engine_id=render.engine_id, cell_id=render.cell_id,
+                            poll_interval=0.2, timeout=WAIT)
+    click(watcher.start_button)
+    assert watcher.wait(WAIT)
+    assert watcher.error is None, watcher.status.value
+    assert watcher.statuses[-1] == "completed"
+    assert len(watcher.statuses) >= 2 and watcher.statuses[0] in ("pending", "processing")
+    assert "completed" in watcher.status.value and "elapsed" in watcher.status.value
+
+
+def test_key_never_in_widget_state(browser: RenderBrowser, client: Any, sandbox: Any) -> None:
+    browser.select(completed(client))
+    for name in ("download_button", "stream_panel", "publish_panel", "layer_picker",
+                 "delete_button", "watcher"):
+        getattr(browser, name)
+    browser.preview.play()
+    browser.view.value = "Gallery"
+    text = repr([state for _, state in all_states(browser)])
+    assert sandbox.api_key not in text
+    assert sandbox.api_key not in repr(browser) + browser.text_fallback()
+    if browser.watcher is not None:
+        browser.watcher.stop_watching()
+        browser.watcher.wait(WAIT)
+
+
+def test_xss_title_is_text_in_options_and_escaped_in_html(browser: RenderBrowser) -> None:
+    labels = browser.picker.choices.get_state()["_options_labels"]
+    assert any(XSS in label for label in labels)  # options are text in the front end
+    xss_render = next(r for r in browser.picker.renders if XSS in (r.title or ""))
+    browser.select(xss_render)
+    browser.view.value = "Gallery"
+    browser.gallery.select(xss_render)
+    browser.layer_picker  # noqa: B018 - builds the layers table
+    for widget, state in all_states(browser):
+        if isinstance(widget, ipywidgets.HTML):
+            assert XSS not in state["value"]

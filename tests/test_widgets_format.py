@@ -1,0 +1,151 @@
+"""The widgets' pure text: sizes, speeds, durations, progress lines, counters, labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from gen_nb.errors import DownloadCancelled, NotFoundError
+from gen_nb.models import ContentResource, DeletePlan, LayerOutput, PlatformStatus, Post, Render
+from gen_nb.widgets import _format as f
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (None, "?"), (0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1_500_000, "1.5 MB"),
+    (999_960, "1.0 MB"), (2 * 10**9, "2.0 GB"), (3.5e12, "3.5 TB"), (7e18, "7000.0 PB"),
+])
+def test_format_bytes(size: float | None, text: str) -> None:
+    assert f.format_bytes(size) == text
+
+
+@pytest.mark.parametrize(("rate", "text"), [
+    (None, "– B/s"), (0, "– B/s"), (-5, "– B/s"), (float("inf"), "– B/s"),
+    (2_500_000, "2.5 MB/s"), (512, "512 B/s"),
+])
+def test_format_rate(rate: float | None, text: str) -> None:
+    assert f.format_rate(rate) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (None, "?"), (-1, "?"), (float("nan"), "?"), (0, "0:00"), (4.6, "0:05"), (61, "1:01"),
+    (3600, "1:00:00"), (3 * 3600 + 62, "3:01:02"),
+])
+def test_format_duration(seconds: float | None, text: str) -> None:
+    assert f.format_duration(seconds) == text
+
+
+def test_percent_is_clamped_and_safe_without_total() -> None:
+    assert f.percent(5, 10) == 50.0
+    assert f.percent(20, 10) == 100.0
+    assert f.percent(5, None) == 0.0
+    assert f.percent(5, 0) == 0.0
+
+
+def test_progress_text_with_and_without_total() -> None:
+    assert f.progress_text(5_000_000, 10_000_000, 2_500_000, 2.0) == \
+        "5.0 MB / 10.0 MB (50%) · 2.5 MB/s · ETA 0:02"
+    assert f.progress_text(1200, None, None, None) == "1.2 kB · – B/s"
+    # finished: no ETA
+    assert "ETA" not in f.progress_text(10, 10, 5.0, 0.0)
+
+
+def test_status_text() -> None:
+    assert f.status_text("processing", 12) == "processing · 0:12 elapsed"
+    assert f.status_text("failed", 3, "bad input") == "failed · 0:03 elapsed · bad input"
+    assert f.status_text("completed", None) == "completed"
+
+
+def test_counter_text_marks_overflow() -> None:
+    text, over = f.counter_text("Caption", 300, [("TikTok", 2200), ("X", 280), ("Nope", None)])
+    assert over
+    assert text == "Caption: 300 characters · TikTok 300/2200 · X 300/280 (20 over)"
+    text, over = f.counter_text("Title", 5, [])
+    assert (text, over) == ("Title: 5 characters", False)
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://bucket.example/out.mp4?X-Amz-Signature=abc&X-Amz-Credential=k",
+     "https://bucket.example/out.mp4?…"),
+    ("https://user:pw@host:9000/a#frag", "https://host:9000/a?…"),
+    ("http://127.0.0.1:5000/x.mp4", "http://127.0.0.1:5000/x.mp4"),
+    (None, ""),
+])
+def test_redact_url_never_echoes_the_query(url: str | None, shown: str) -> None:
+    assert f.redact_url(url) == shown
+    assert "Signature" not in f.redact_url(url)
+
+
+def test_error_text_gen_error_plain_other_typed_and_secrets_masked() -> None:
+    assert f.error_text(DownloadCancelled("stopped at 1 MB")) == "stopped at 1 MB"
+    assert f.error_text(ValueError("boom")) == "ValueError: boom"
+    assert f.error_text(RuntimeError()) == "RuntimeError"
+    masked = f.error_text(OSError("PUT https://s/x?sig=SECRET failed"), ["sig=SECRET"])
+    assert "SECRET" not in masked
+    assert "gen_pat_abc" not in f.error_text(RuntimeError("key gen_pat_abc123 leaked"))
+    err = NotFoundError(status=404, subject="generation 9")
+    assert "Traceback" not in f.error_text(err) and "generation 9" in f.error_text(err)
+
+
+def test_render_label_and_filter() -> None:
+    xss = Render(id="7", status="failed", title="<img src=x onerror=alert(1)>",
+                 engine_id="1", engine_title="Shorts", take=2, takes=3)
+    label = f.render_label(xss)
+    assert label == "<img src=x onerror=alert(1)> · Shorts · take 2/3 · failed · #7"
+    plain = Render(id="8", status="completed")
+    assert f.render_label(plain) == "(untitled) · take 1/1 · completed · #8"
+    assert f.matches_filter(xss, text="ONERROR")
+    assert f.matches_filter(xss, text="shorts", engine_id="1", status="failed")
+    assert not f.matches_filter(xss, engine_id="2")
+    assert not f.matches_filter(xss, status="completed")
+    assert not f.matches_filter(plain, text="shorts")
+    assert f.matches_filter(plain, text=" 8 ")
+
+
+def _layer(**kw: object) -> LayerOutput:
+    base = dict(render_id="7", layer_id="3", name="Voiceover", type="sound", kind="audio",
+                position=1, status="completed", url="https://cdn/x.mp3", thumbnail_url=None,
+                output_resource_id="9")
+    base.update(kw)
+    return LayerOutput(**base)  # type: ignore[arg-type]
+
+
+def test_layer_label_and_describe() -> None:
+    assert f.layer_label(_layer()) == "1. Voiceover · audio · completed"
+    assert f.layer_label(_layer(name=None, position=None, url=None, status=None)) == \
+        "layer 3 · audio · no output"
+    assert f.describe(None) == ""
+    assert f.describe("https://cdn/x.mp4?sig=1") == "https://cdn/x.mp4?…"
+    assert f.describe(_layer()).startswith("Layer of render 7: 1. Voiceover")
+    assert f.describe(Render(id="8", status="completed")).startswith("Render (untitled)")
+    assert f.describe(ContentResource(id="5", url="u", file_name="a.mp4")) == "File a.mp4"
+
+
+def test_plan_lines_lists_what_goes_and_warnings() -> None:
+    plan = DeletePlan(resource_id="42", file_name="final.mp4",
+                      would_destroy={"content_resources": [42], "cdn_url": "https://cdn/x"},
+                      warnings=("Posts using https://cdn/x will break.",))
+    lines = f.plan_lines(plan)
+    assert lines[0] == "Will permanently delete content resource 42 (final.mp4)"
+    assert "• content resources: 42" in lines
+    assert "• cdn url: https://cdn/x" in lines
+    assert lines[-1] == "⚠ Posts using https://cdn/x will break."
+    done = f.plan_lines(DeletePlan(resource_id="42", deleted=True))
+    assert done == ["Deleted content resource 42"]
+
+
+def test_post_state_text() -> None:
+    post = Post(id="p1", platforms_status=(
+        PlatformStatus("tiktok", normalized_status="published"),
+        PlatformStatus("x", normalized_status="failed", error="no media",
+                       error_code="media_fetch_failed")))
+    assert f.post_state_text(post) == \
+        "failed · tiktok: published · x: failed (media_fetch_failed: no media)"
+    assert f.post_state_text(Post(id="p2")) == "accepted"
+
+
+def test_resource_id_of() -> None:
+    assert f.resource_id_of(None) is None
+    assert f.resource_id_of(42) == "42"
+    assert f.resource_id_of(Render(id="1", status="completed", output_resource_id="9")) == "9"
+    assert f.resource_id_of(Render(id="1", status="pending")) is None
+    assert f.resource_id_of(_layer()) == "9"
+    assert f.resource_id_of(ContentResource(id="5", url="u")) == "5"

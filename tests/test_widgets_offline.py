@@ -1,0 +1,638 @@
+"""Widgets driven without a kernel against an in-memory fake client (no sandbox, no network).
+
+Covers what is easiest to pin down exactly: filtering, paging, lazy building, error display,
+cancel/resume wiring, the text fallback, reprs. tests/test_widgets.py runs the same widgets
+against the real sandbox.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ipywidgets
+import pytest
+from ipywidgets.widgets.widget import _instances
+
+from gen_nb.errors import (
+    DownloadCancelled,
+    JobCannotBeStoppedError,
+    NetworkError,
+    PlatformRuleError,
+)
+from gen_nb.models import (
+    DeletePlan,
+    Generation,
+    LayerOutput,
+    PlatformRules,
+    PlatformStatus,
+    Post,
+    Render,
+)
+from gen_nb.widgets import (
+    DeleteButton,
+    DownloadButton,
+    Gallery,
+    LayerPicker,
+    Preview,
+    PublishPanel,
+    RenderBrowser,
+    RenderPicker,
+    RenderWatcher,
+    StreamPanel,
+)
+from gen_nb.widgets import transfer as transfer_widgets
+
+XSS = "<img src=x onerror=alert(1)>"
+CDN = "https://cdn.gen.pro"
+
+
+def _render(i: int, status: str = "completed", engine: str = "1", **kw: Any) -> Render:
+    base: dict[str, Any] = dict(
+        id=str(100 + i), status=status, engine_id=engine, engine_title=f"Engine {engine}",
+        cell_id=f"c{i}", title=f"Clip {i}", url=f"{CDN}/outputs/r{i}.mp4",
+        thumbnail_url=f"{CDN}/thumbnails/r{i}.jpg", output_resource_id=str(900 + i))
+    base.update(kw)
+    return Render(**base)
+
+
+def _layer(render_id: str, n: int, kind: str = "audio") -> LayerOutput:
+    return LayerOutput(render_id=render_id, layer_id=str(n), name=f"layer {n}", type="sound",
+                       kind=kind, position=n, status="completed",  # type: ignore[arg-type]
+                       url=f"{CDN}/outputs/l{n}.mp3", thumbnail_url=None,
+                       output_resource_id=str(700 + n))
+
+
+RULES = [
+    PlatformRules("tiktok", label="TikTok", max_text=2200),
+    PlatformRules("x", label="X", max_text=280),
+    PlatformRules("youtube", label="YouTube", max_text=5000, max_title=100,
+                  required=("title",)),
+]
+
+
+class FakeClient:
+    """Just enough of gen_nb.Client; records calls."""
+
+    def __init__(self, renders: list[Render]) -> None:
+        self._renders = renders
+        self.calls: list[tuple[str, Any]] = []
+        self.fail_renders: Exception | None = None
+        self.post_states = ["accepted", "publishing", "published"]
+        self.gen_states = ["pending", "processing", "completed"]
+
+    def renders(self, engine_ids: Any = None, **_: Any) -> list[Render]:
+        self.calls.append(("renders", engine_ids))
+        if self.fail_renders:
+            raise self.fail_renders
+        return list(self._renders)
+
+    def layers(self, render: Any) -> list[LayerOutput]:
+        self.calls.append(("layers", render.id))
+        return [_layer(render.id, 1), _layer(render.id, 2, "video")]
+
+    def platforms(self) -> list[PlatformRules]:
+        return RULES
+
+    def check_post(self, platforms: list[str], *, description: str = "",
+                   title: str | None = None, media_url: str | None = None) -> list[str]:
+        rules = {r.platform: r for r in RULES}
+        return [v for p in platforms
+                for v in rules[p].check(description=description, title=title,
+                                        media_url=media_url)]
+
+    def _post(self, state: str) -> Post:
+        url = "https://tiktok.example/@me/1" if state == "published" else None
+        return Post(id="p1", platforms_status=(
+            PlatformStatus("tiktok", normalized_status=state, post_url=url),))
+
+    def publish(self, render: Any, platforms: list[str], **kw: Any) -> Post:
+        self.calls.append(("publish", (render, tuple(platforms), kw)))
+        violations = self.check_post(platforms, description=kw.get("description", ""),
+                                     title=kw.get("title"))
+        if violations:
+            raise PlatformRuleError(violations)
+        return self._post(self.post_states[0])
+
+    def wait_post(self, post_id: str, *, timeout: float = 300, on_update: Any = None,
+                  cancel: Any = None) -> Post:
+        for state in self.post_states:
+            if on_update:
+                on_update(self._post(state))
+        return self._post(self.post_states[-1])
+
+    def delete_resource(self, rid: str, *, confirm: bool = False,
+                        dry_run: bool = False) -> DeletePlan:
+        self.calls.append(("delete", (rid, confirm, dry_run)))
+        return DeletePlan(resource_id=rid, file_name="r.mp4", deleted=confirm and not dry_run,
+                          would_destroy={"content_resources": [rid]},
+                          warnings=("Published or scheduled posts using the URL will break.",))
+
+    def start_render(self, engine_id: Any, cell_id: Any) -> Generation:
+        self.calls.append(("start_render", (engine_id, cell_id)))
+        return Generation(id="g1", status="pending")
+
+    def wait(self, gid: str, *, on_update: Any = None, cancel: Any = None,
+             **kw: Any) -> Generation:
+        self.calls.append(("wait", (gid, kw.get("raise_on_failure"))))
+        last = None
+        for state in self.gen_states:
+            last = Generation(id=gid, status=state,
+                              failed_reason="bad input" if state == "failed" else None)
+            if on_update:
+                on_update(last)
+        return last  # type: ignore[return-value]
+
+    def stop(self, gid: str) -> Generation:
+        raise JobCannotBeStoppedError(status=422, subject=f"stopping generation {gid}")
+
+
+@pytest.fixture()
+def renders() -> list[Render]:
+    return [_render(0), _render(1, "failed", failed_reason="no credits"),
+            _render(2, "processing", url=None, thumbnail_url=None, output_resource_id=None),
+            _render(3, engine="2", title=XSS)]
+
+
+@pytest.fixture()
+def fake(renders: list[Render]) -> FakeClient:
+    return FakeClient(renders)
+
+
+def all_states(root: ipywidgets.Widget) -> Iterator[tuple[ipywidgets.Widget, dict[str, Any]]]:
+    """Every widget reachable from root (children, layout, style …) with its synced state."""
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        widget = stack.pop()
+        if widget.model_id in seen:
+            continue
+        seen.add(widget.model_id)
+        state = widget.get_state()
+        yield widget, state
+        pending = [state]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, list | tuple):
+                pending.extend(value)
+            elif isinstance(value, str) and value.startswith("IPY_MODEL_"):
+                stack.append(_instances[value[10:]])
+
+
+def html_values(root: ipywidgets.Widget) -> list[str]:
+    return [s["value"] for wd, s in all_states(root) if isinstance(wd, ipywidgets.HTML)]
+
+
+# --- RenderPicker / Gallery ---------------------------------------------------------------------
+
+def test_picker_filters_by_engine_status_and_text(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    assert len(picker.choices.options) == 4
+    picker.status.value = "completed"
+    assert [v for _, v in picker.choices.options] == ["100", "103"]
+    picker.engine.value = "2"
+    assert [v for _, v in picker.choices.options] == ["103"]
+    picker.status.value, picker.engine.value = "", ""
+    picker.text.value = "clip 1"
+    assert [v for _, v in picker.choices.options] == ["101"]
+    assert picker.message.value == "1 of 4 renders"
+
+
+def test_picker_set_state_index_selects_and_fires(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    seen: list[Any] = []
+    picker.on_select(seen.append)
+    picker.choices.set_state({"index": 1})  # what the browser sends
+    assert picker.value.id == "101" and seen[-1].id == "101"
+    picker.on_select(seen.append, remove=True)
+    picker.select("100")
+    assert picker.value.id == "100" and len(seen) == 1
+
+
+def test_picker_select_clears_filters_that_hide_the_render(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.text.value = "nothing matches this"
+    assert picker.choices.options == ()
+    picker.select(fake._renders[2])
+    assert picker.text.value == "" and picker.choices.value == "102"
+    with pytest.raises(KeyError):
+        picker.select("nope")
+
+
+def test_picker_refresh_error_shows_in_widget(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    fake.fail_renders = NetworkError("could not reach http://127.0.0.1:1 (connection refused)")
+    picker.refresh()
+    assert "could not reach" in picker.message.value
+    assert picker.message.style.text_color
+    assert "Traceback" not in picker.message.value
+    assert len(picker.renders) == 4  # the old list stays
+    fake.fail_renders = None
+    picker.refresh()
+    assert picker.message.value == "4 of 4 renders"
+
+
+def test_picker_refresh_passes_on_the_new_state_of_the_selection(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.select("102")
+    seen: list[Any] = []
+    picker.on_select(seen.append)
+    fake._renders[2] = _render(2, "completed")
+    picker.refresh()
+    assert [r.status for r in seen] == ["completed"]
+    picker.refresh()  # unchanged: no new event
+    assert len(seen) == 1
+    fake._renders.pop(2)
+    picker.refresh()
+    assert seen[-1] is None and picker.value is None
+
+
+def test_picker_labels_are_plain_text_xss_title(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    labels = picker.choices.get_state()["_options_labels"]
+    assert any(XSS in label for label in labels)  # rendered with textContent by the front end
+    assert picker.choices.description_allow_html is False
+
+
+def test_gallery_pages_and_selects(fake: FakeClient, renders: list[Render]) -> None:
+    gallery = Gallery(renders * 1 + [_render(i) for i in range(10, 16)], page_size=4)
+    assert gallery.pages == 3 and len(gallery.grid.children) == 4
+    assert gallery.prev_button.disabled and not gallery.next_button.disabled
+    gallery.next_button.click()
+    assert gallery.page == 1
+    seen: list[Any] = []
+    gallery.on_select(seen.append)
+    card_button = gallery.card_buttons["111"]
+    card_button._handle_custom_msg({"event": "click"}, [])
+    assert gallery.value.id == "111" and seen[-1].id == "111"
+    assert gallery.card_buttons["111"].description == "Selected"
+    gallery.select("100")
+    assert gallery.page == 0 and gallery.card_buttons["100"].button_style == "info"
+    html = " ".join(html_values(gallery))
+    assert f"{CDN}/thumbnails/r0.jpg" in html
+    assert XSS not in html  # the XSS title is only ever in Labels (text)
+
+
+# --- Preview ------------------------------------------------------------------------------------
+
+def test_preview_thumbnail_then_video_on_demand(renders: list[Render]) -> None:
+    preview = Preview(renders[0])
+    assert f"{CDN}/thumbnails/r0.jpg" in preview.html.value
+    assert "<video" not in preview.html.value
+    played: list[Any] = []
+    preview.on_play(played.append)
+    preview.play_button._handle_custom_msg({"event": "click"}, [])
+    value = preview.html.value
+    assert "<video" in value and 'preload="none"' in value and f"{CDN}/outputs/r0.mp4" in value
+    assert "autoplay" not in value and "loop" not in value
+    assert played == [renders[0]] and preview.play_button.disabled
+
+
+def test_preview_audio_layer_and_nothing(renders: list[Render]) -> None:
+    preview = Preview()
+    assert preview.play_button.disabled
+    preview.show(_layer("100", 1))
+    preview.play()
+    assert "<audio" in preview.html.value and 'preload="none"' in preview.html.value
+    preview.show(renders[2])  # processing: no URL yet
+    assert preview.play_button.disabled and "no media URL" in preview.message.value
+    preview.show(None)
+    assert preview.html.value == "" and preview.caption.value == ""
+
+
+def test_preview_of_xss_render_escapes(renders: list[Render]) -> None:
+    preview = Preview(renders[3])
+    preview.play()
+    assert XSS not in preview.html.value
+    assert XSS in preview.caption.value  # a Label: shown as text
+
+
+# --- DownloadButton / StreamPanel (core faked) ----------------------------------------------------
+
+class FakeTransfer:
+    """Stands in for gen_nb.download: emits progress, honours cancel, can fail."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.calls: list[dict[str, Any]] = []
+        self.fail: Exception | None = None
+        self.gate = threading.Event()
+        self.gate.set()
+        self.started = threading.Event()
+
+    def __call__(self, src: Any, dest: Any, **kw: Any) -> Any:
+        from types import SimpleNamespace as ProgressState  # duck-typed like transfer's
+
+        self.calls.append(kw)
+        progress, cancel = kw["progress"], kw["cancel"]
+        progress(ProgressState(done=0, total=100, elapsed=0.0, rate=0.0, eta=None,
+                               phase="starting", message=None))
+        self.started.set()
+        while not self.gate.wait(0.01):
+            if cancel.is_set():
+                raise DownloadCancelled("download of r0.mp4 cancelled at 50 B; .part kept")
+        if self.fail:
+            raise self.fail
+        progress(ProgressState(done=100, total=100, elapsed=1.0, rate=100.0, eta=0.0,
+                               phase="done", message=None))
+        path = self.tmp / "r0.mp4"
+        path.write_bytes(b"x" * 100)
+        return ProgressState(path=path, url=src.url, bytes=100, resumed_from=50 if
+                               len(self.calls) > 1 else 0, sha256="ab" * 32, seconds=1.0,
+                               skipped=False, segments=1)
+
+
+@pytest.fixture()
+def fake_download(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeTransfer:
+    fake = FakeTransfer(tmp_path)
+    monkeypatch.setattr(transfer_widgets, "_download", fake)
+    return fake
+
+
+def test_download_cancel_then_resume_then_fail(fake_download: FakeTransfer,
+                                               renders: list[Render]) -> None:
+    button = DownloadButton(renders[0])
+    fake_download.gate.clear()
+    button.button._handle_custom_msg({"event": "click"}, [])
+    assert fake_download.started.wait(5)
+    assert button.running and button.button.disabled and not button.cancel_button.disabled
+    button.click()  # a second click while running does nothing
+    button.cancel_button.click()
+    assert button.wait(5)
+    assert isinstance(button.error, DownloadCancelled)
+    assert button.bar.bar_style == "warning" and button.button.description == "Resume"
+    fake_download.gate.set()
+    button.click()
+    assert button.wait(5)
+    assert button.bar.bar_style == "success" and button.bar.value == 100.0
+    assert "resumed from 50 B" in button.label.value
+    assert "r0.mp4" in button.link.value
+    assert len(fake_download.calls) == 2
+    fake_download.fail = NetworkError("CDN unreachable: 503 after 5 retries")
+    button.click()
+    assert button.wait(5)
+    assert button.bar.bar_style == "danger"
+    assert button.label.value == "CDN unreachable: 503 after 5 retries"
+
+
+def test_download_without_source_says_so() -> None:
+    button = DownloadButton()
+    assert button.button.disabled
+    button._start()
+    assert "select something" in button.label.value
+
+
+def test_stream_panel_needs_http_destination_and_masks_signature(
+        monkeypatch: pytest.MonkeyPatch, renders: list[Render]) -> None:
+    from types import SimpleNamespace
+
+    calls: list[str] = []
+
+    def fake_stream(src: Any, dest: str, **kw: Any) -> Any:
+        calls.append(dest)
+        if "fail" in dest:
+            raise OSError(f"PUT {dest} answered 403")
+        return SimpleNamespace(src=src.url, dest=dest.split("?")[0], bytes=2048,
+                               sha256="cd" * 32, status=200, seconds=0.1, etag=None)
+
+    monkeypatch.setattr(transfer_widgets, "_stream_to", fake_stream)
+    panel = StreamPanel(renders[0])
+    panel.click()
+    assert "destination URL" in panel.label.value and not calls
+    panel.destination.value = "https://store.example/fail.mp4?X-Amz-Signature=SECRET"
+    panel.click()
+    panel.wait(5)
+    assert panel.bar.bar_style == "danger" and "SECRET" not in panel.label.value
+    panel.destination.value = "https://store.example/ok.mp4?X-Amz-Signature=SECRET"
+    panel.click()
+    panel.wait(5)
+    assert panel.bar.bar_style == "success"
+    assert "2.0 kB" in panel.label.value and "HTTP 200" in panel.label.value
+    assert "SECRET" not in panel.label.value and "SECRET" not in repr(panel)
+
+
+# --- PublishPanel -------------------------------------------------------------------------------
+
+def test_publish_counters_violations_and_flow(fake: FakeClient, renders: list[Render]) -> None:
+    panel = PublishPanel(fake, renders[0])
+    assert panel.publish_button.disabled  # no platform ticked
+    panel.platform_boxes["x"].value = True
+    panel.caption.value = "a" * 300
+    assert panel.caption_counter.style.text_color  # red
+    assert "X 300/280 (20 over)" in panel.caption_counter.value
+    assert panel.publish_button.disabled and any("X" in v for v in panel.violations)
+    panel.caption.value = "short"
+    assert not panel.caption_counter.style.text_color and not panel.publish_button.disabled
+    panel.platform_boxes["youtube"].value = True
+    assert panel.publish_button.disabled
+    assert any("YouTube" in v and "title" in v for v in panel.violations)
+    labels = [c.value for c in panel.violation_box.children]
+    assert any("YouTube" in text for text in labels)
+    panel.title.value = "A title"
+    assert not panel.publish_button.disabled
+    panel.schedule.value = "specific_time"
+    assert panel.publish_button.disabled and panel.when.layout.display is None
+    panel.schedule.value = "now"
+    assert panel.when.layout.display == "none"
+    panel.platform_boxes["youtube"].value = False
+    panel.platform_boxes["x"].value = False
+    panel.platform_boxes["tiktok"].value = True
+    done: list[Post] = []
+    panel.on_done(done.append)
+    panel.publish_button._handle_custom_msg({"event": "click"}, [])
+    assert panel.wait(5)
+    assert "published" in panel.status.value and panel.post.state == "published"
+    assert "https://tiktok.example/@me/1" in panel.links.value
+    assert done and done[0].state == "published"
+    sent = next(c for c in fake.calls if c[0] == "publish")[1]
+    assert sent[1] == ("tiktok",) and sent[2]["schedule_type"] == "now"
+
+
+def test_publish_click_does_nothing_while_violations(fake: FakeClient,
+                                                     renders: list[Render]) -> None:
+    panel = PublishPanel(fake, None)
+    panel.platform_boxes["tiktok"].value = True
+    assert "Select a render to publish." in panel.violations
+    panel._start()
+    assert not [c for c in fake.calls if c[0] == "publish"]
+
+
+def test_publish_failed_post_is_red(fake: FakeClient, renders: list[Render]) -> None:
+    fake.post_states = ["accepted", "failed"]
+    panel = PublishPanel(fake, renders[0])
+    panel.platform_boxes["tiktok"].value = True
+    panel.click()
+    panel.wait(5)
+    assert "failed" in panel.status.value and panel.status.style.text_color
+
+
+# --- DeleteButton -------------------------------------------------------------------------------
+
+def test_delete_needs_two_clicks_and_can_back_out(fake: FakeClient,
+                                                   renders: list[Render]) -> None:
+    button = DeleteButton(fake, renders[0])
+    deleted: list[Any] = []
+    button.on_deleted(deleted.append)
+    button.confirm()  # no plan yet: nothing happens
+    assert not [c for c in fake.calls if c[0] == "delete"]
+    button.click()
+    button.wait(5)
+    assert fake.calls[-1] == ("delete", ("900", False, True))
+    texts = [c.value for c in button.plan_box.children]
+    assert any("posts using the URL will break" in t for t in texts)
+    assert button.confirm_button.layout.display is None and button.button.layout.display == "none"
+    button.cancel_button.click()
+    assert button.plan is None and button.confirm_button.layout.display == "none"
+    button.click()
+    button.wait(5)
+    button.confirm_button._handle_custom_msg({"event": "click"}, [])
+    button.wait(5)
+    assert fake.calls[-1] == ("delete", ("900", True, False))
+    assert button.deleted and deleted and deleted[0].deleted
+    assert button.button.disabled
+
+
+def test_delete_nothing_to_delete(fake: FakeClient, renders: list[Render]) -> None:
+    button = DeleteButton(fake, renders[2])
+    assert button.button.disabled and "nothing to delete" in button.message.value
+
+
+# --- RenderWatcher ------------------------------------------------------------------------------
+
+def test_watcher_starts_and_follows(fake: FakeClient) -> None:
+    watcher = RenderWatcher(fake, engine_id="1", cell_id="c1", poll_interval=0.01)
+    assert watcher.start_button.description == "Start render"
+    assert not [c for c in fake.calls if c[0] == "start_render"]  # a paid action: needs a click
+    done: list[Any] = []
+    watcher.on_done(done.append)
+    watcher.start_button.click()
+    assert watcher.wait(5)
+    assert watcher.statuses == ["pending", "processing", "completed"]
+    assert "completed" in watcher.status.value and done[0].status == "completed"
+    assert "completed" in watcher.badge.value
+    assert fake.calls[-1] == ("wait", ("g1", False))
+
+
+def test_watcher_failure_and_stop_error(fake: FakeClient) -> None:
+    fake.gen_states = ["processing", "failed"]
+    watcher = RenderWatcher(fake, generation_id="g9")
+    assert watcher.wait(5)
+    assert "bad input" in watcher.status.value and watcher.status.style.text_color
+    watcher.stop()
+    assert "nothing to stop" in watcher.status.value
+
+
+# --- LayerPicker --------------------------------------------------------------------------------
+
+def test_layer_picker_table_preview_and_download(fake: FakeClient,
+                                                 renders: list[Render]) -> None:
+    picker = LayerPicker(fake, renders[0])
+    assert "layer 1" in picker.table.value and f"{CDN}/outputs/l1.mp3" in picker.table.value
+    assert picker.value.layer_id == "1"
+    assert picker.download.src.layer_id == "1"
+    seen: list[Any] = []
+    picker.on_select(seen.append)
+    picker.choices.set_state({"index": 1})
+    assert seen[-1].layer_id == "2" and picker.preview.item.layer_id == "2"
+    picker.select("1")
+    assert picker.value.layer_id == "1"
+    picker.set_render(None)
+    assert picker.value is None and picker.download.button.disabled
+
+
+# --- RenderBrowser ------------------------------------------------------------------------------
+
+def test_browser_is_lazy_and_selection_flows(fake: FakeClient) -> None:
+    browser = RenderBrowser(fake)
+    assert set(browser._panels) == {"Preview"}
+    browser.picker.choices.set_state({"index": 0})
+    assert f"{CDN}/thumbnails/r0.jpg" in browser.preview.html.value
+    assert not any(c[0] == "layers" for c in fake.calls)
+    browser.tabs.set_state({"selected_index": 4})
+    assert "Layers" in browser._panels and fake.calls[-1] == ("layers", "100")
+    assert browser.download_button.src.id == "100"
+    browser.select("101")
+    assert browser.download_button.src.id == "101" and browser.layer_picker.render.id == "101"
+    browser.view.value = "Gallery"
+    assert browser.picker_area.children[0] is browser.gallery
+    browser.gallery.select("103")
+    assert browser.value.id == "103"
+
+
+def test_browser_delete_refreshes_picker(fake: FakeClient) -> None:
+    browser = RenderBrowser(fake)
+    browser.select("100")
+    before = sum(1 for c in fake.calls if c[0] == "renders")
+    button = browser.delete_button
+    button.click()
+    button.wait(5)
+    button.confirm()
+    button.wait(5)
+    assert sum(1 for c in fake.calls if c[0] == "renders") == before + 1
+
+
+def test_browser_status_tab_watches_selected_render(fake: FakeClient) -> None:
+    browser = RenderBrowser(fake)
+    browser.select("102")
+    watcher = browser.watcher
+    assert watcher is not None and watcher.generation_id == "102"
+    assert watcher.wait(5)
+    browser.select("100")
+    assert browser.watcher is not watcher and browser.watcher.generation_id == "100"
+    browser.watcher.wait(5)
+
+
+def test_no_key_in_widget_state_and_no_xss(fake: FakeClient) -> None:
+    fake.api_key = "gen_pat_SECRETKEY"  # type: ignore[attr-defined]
+    browser = RenderBrowser(fake)
+    browser.select("103")
+    for name in ("download_button", "stream_panel", "publish_panel", "layer_picker",
+                 "delete_button", "watcher"):
+        getattr(browser, name)
+    browser.preview.play()
+    browser.view.value = "Gallery"
+    text = repr([s for _, s in all_states(browser)])
+    assert "gen_pat_SECRETKEY" not in text
+    for value in html_values(browser):
+        assert XSS not in value
+
+
+# --- reprs and text fallback --------------------------------------------------------------------
+
+def test_reprs_are_cheap_and_text_plain_helps(fake: FakeClient) -> None:
+    browser = RenderBrowser(fake)
+    assert repr(browser) == "<RenderBrowser: 4 renders>"
+    bundle = browser._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("RenderBrowser: 4 renders (widgets need a Jupyter")
+    assert "gen_nb.renders_frame(client)" in bundle["text/plain"]
+    for widget in (RenderPicker(fake), Gallery([]), Preview(), DownloadButton(),
+                   StreamPanel(), PublishPanel(fake), DeleteButton(fake),
+                   RenderWatcher(fake), LayerPicker(fake)):
+        assert len(repr(widget)) < 200, repr(widget)
+        assert "widgets need a Jupyter front end" in widget._repr_mimebundle_()["text/plain"]
+
+
+def test_text_fallback_without_ipywidgets(tmp_path: Path) -> None:
+    code = """
+import sys
+sys.modules["ipywidgets"] = None          # import ipywidgets now raises ImportError
+from gen_nb import widgets
+from gen_nb.models import Render
+assert not widgets.HAVE_IPYWIDGETS
+r = Render(id="7", status="completed", title="Hi", url="https://cdn/x.mp4")
+picker = widgets.RenderPicker([r]); picker.select("7")
+print(repr(picker))
+print(repr(widgets.Preview(r)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).parents[1], timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "ipywidgets is not installed" in out.stdout
+    assert "selected: Hi" in out.stdout and "media: https://cdn/x.mp4" in out.stdout
