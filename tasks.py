@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Set up and run gen_nb's everyday tasks with nothing but Python 3.11+.
+
+    python3 tasks.py lab      # set up, then JupyterLab on notebooks/ (sandbox when no GEN_API_KEY)
+    python3 tasks.py test     # set up, then ruff and the whole pytest suite (extra args → pytest)
+    python3 tasks.py bench    # set up, then benchmarks/run.py (extra args → the script)
+    python3 tasks.py media    # regenerate the sandbox media: python -m gen_nb.sandbox.make_media
+
+"Set up" means: create ``.venv`` with ``python -m venv`` if it is missing, ``pip install -e
+".[test]"`` into it (skipped while pyproject.toml is unchanged: a stamp file in .venv remembers
+its hash), and install the Debian packages a task needs (chromium for the browser test, nginx-light
+for benchmarks) with apt-get when they are missing and we are root. Without root, it prints the
+command to run instead and carries on. Nothing is registered outside the repository.
+
+This file uses the standard library only: it has to run before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_BIN = VENV / "bin"
+VENV_PYTHON = VENV_BIN / "python"
+STAMP = VENV / ".gen_nb-install.json"
+MIN_PYTHON = (3, 11)
+
+# Debian package → a file that proves it is installed.
+DEBIAN_PACKAGES = {
+    "chromium": Path("/usr/bin/chromium"),
+    "nginx-light": Path("/usr/sbin/nginx"),
+}
+TASK_DEBIAN_PACKAGES = {
+    "lab": (),
+    "test": ("chromium", "nginx-light"),
+    "bench": ("nginx-light",),
+    "media": (),
+}
+TASK_EXTRAS = {"lab": ("test",), "test": ("test",), "bench": ("test",), "media": ("test", "media")}
+PYTEST_NO_TESTS = 5
+
+
+def say(message: str) -> None:
+    """Print one progress line, marked as ours."""
+    print(f"[tasks.py] {message}", flush=True)
+
+
+def run(cmd: Sequence[str | os.PathLike[str]], env: dict[str, str] | None = None) -> int:
+    """Run a command in the repository folder, echoing it first; return its exit status."""
+    say("$ " + shlex.join(str(c) for c in cmd))
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT, env=env)
+
+
+def check(cmd: Sequence[str | os.PathLike[str]], env: dict[str, str] | None = None) -> None:
+    """Run a command and stop the task with its status if it fails."""
+    status = run(cmd, env)
+    if status != 0:
+        say(f"command failed with exit status {status}")
+        raise SystemExit(status)
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def apt_install(packages: Sequence[str]) -> None:
+    """Install Debian packages (root only), after one ``apt-get update``."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    check(["apt-get", "update"], env=env)
+    check(["apt-get", "install", "-y", *packages], env=env)
+
+
+def ensure_debian_packages(packages: Sequence[str]) -> None:
+    """Install the missing ones through apt-get when root; otherwise say how to."""
+    missing = [name for name in packages if not DEBIAN_PACKAGES[name].exists()]
+    if not missing:
+        return
+    if is_root() and shutil.which("apt-get"):
+        say(f"installing Debian packages: {' '.join(missing)}")
+        apt_install(missing)
+        return
+    say(
+        f"missing Debian packages: {' '.join(missing)}. Install them with:\n"
+        f"    sudo apt-get update && sudo apt-get install -y {' '.join(missing)}\n"
+        "Carrying on: tests that need them are skipped (and fail when CI is set)."
+    )
+
+
+def venv_works() -> bool:
+    """True when .venv has a Python that starts and a pip it can import."""
+    if not os.access(VENV_PYTHON, os.X_OK):
+        return False
+    probe = [str(VENV_PYTHON), "-c", "import pip, sys; sys.exit(sys.version_info < (3, 11))"]
+    return subprocess.call(probe, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
+
+
+def ensure_venv_module() -> None:
+    """Debian splits ``ensurepip`` into python3.X-venv: install it when it is missing."""
+    if subprocess.call([sys.executable, "-c", "import ensurepip"], stderr=subprocess.DEVNULL) == 0:
+        return
+    package = f"python3.{sys.version_info.minor}-venv"
+    if is_root() and shutil.which("apt-get"):
+        say(f"{sys.executable} cannot create venvs; installing {package}")
+        apt_install([package])
+        return
+    say(f"{sys.executable} cannot create venvs. Run: sudo apt-get install -y {package}")
+    raise SystemExit(1)
+
+
+def ensure_venv() -> None:
+    """Create .venv with this interpreter unless a working one is there."""
+    if venv_works():
+        return
+    if VENV.exists():
+        say(f"{VENV} is broken; recreating it")
+        shutil.rmtree(VENV)
+    ensure_venv_module()
+    check([sys.executable, "-m", "venv", VENV])
+    STAMP.unlink(missing_ok=True)
+
+
+def project_hash() -> str:
+    """Hash of what decides the install: pyproject.toml and the venv's Python."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(os.path.realpath(VENV_PYTHON).encode())
+    return digest.hexdigest()
+
+
+def read_stamp() -> dict[str, object]:
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def plan_install(stamp: dict[str, object], current: str, wanted: Sequence[str]) -> list[str]:
+    """Extras to install now, or [] when the stamp says the venv is up to date.
+
+    >>> plan_install({"hash": "h", "extras": ["test"]}, "h", ["test"])
+    []
+    >>> plan_install({"hash": "old", "extras": ["media", "test"]}, "h", ["test"])
+    ['media', 'test']
+    """
+    extras = stamp.get("extras")
+    installed = [str(e) for e in extras] if isinstance(extras, list) else []
+    if stamp.get("hash") == current and set(wanted) <= set(installed):
+        return []
+    return sorted(set(wanted) | set(installed))
+
+
+def ensure_installed(extras: Sequence[str]) -> None:
+    """pip install -e ".[extras]" into .venv unless pyproject.toml is unchanged since last time."""
+    current = project_hash()
+    todo = plan_install(read_stamp(), current, extras)
+    if not todo:
+        return
+    pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    check([*pip, "install", "-e", f".[{','.join(todo)}]"])
+    STAMP.write_text(json.dumps({"hash": current, "extras": todo}))
+
+
+def setup(task: str) -> None:
+    """Everything a task needs before it runs."""
+    if sys.version_info < MIN_PYTHON:
+        say(f"gen_nb needs Python >= 3.11; this is {sys.version.split()[0]} ({sys.executable})")
+        raise SystemExit(1)
+    ensure_venv()
+    ensure_installed(TASK_EXTRAS[task])
+    ensure_debian_packages(TASK_DEBIAN_PACKAGES[task])
+
+
+def venv_env() -> dict[str, str]:
+    """The environment for commands run from the venv: its bin first, its kernels first."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    jupyter_path = [str(VENV / "share" / "jupyter"), env.get("JUPYTER_PATH", "")]
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in jupyter_path if p)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def task_lab(extra: Sequence[str]) -> int:
+    """JupyterLab on notebooks/, bound to 127.0.0.1, kernel from .venv (does not return)."""
+    cmd = [str(VENV_BIN / "jupyter"), "lab", "notebooks/", "--ip", "127.0.0.1"]
+    if is_root():
+        cmd.append("--allow-root")
+    if not os.environ.get("DISPLAY"):
+        cmd.append("--no-browser")
+    if not os.environ.get("GEN_API_KEY"):
+        say("GEN_API_KEY is not set: the notebooks will use the local gen_nb sandbox")
+    cmd += extra
+    say("$ " + shlex.join(cmd))
+    sys.stdout.flush()
+    os.chdir(ROOT)
+    # Replace this process, so Ctrl-C and kill reach JupyterLab itself (and its kernels).
+    os.execve(cmd[0], cmd, venv_env())
+
+
+def task_test(extra: Sequence[str]) -> int:
+    """ruff, then pytest; both always run, the first failure decides the exit status."""
+    ruff = run([VENV_BIN / "ruff", "check", "."], env=venv_env())
+    tests = run([VENV_BIN / "pytest", *extra], env=venv_env())
+    if tests == PYTEST_NO_TESTS:
+        say("pytest collected no tests for these arguments; treating that as success")
+        tests = 0
+    if ruff != 0:
+        say("ruff reported problems (see above)")
+    return ruff or tests
+
+
+def task_bench(extra: Sequence[str]) -> int:
+    return run([VENV_PYTHON, "benchmarks/run.py", *extra], env=venv_env())
+
+
+def task_media(extra: Sequence[str]) -> int:
+    return run([VENV_PYTHON, "-m", "gen_nb.sandbox.make_media", *extra], env=venv_env())
+
+
+TASKS = {"lab": task_lab, "test": task_test, "bench": task_bench, "media": task_media}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python3 tasks.py",
+        description="Set up .venv (and Debian packages when root), then run a gen_nb task.",
+    )
+    parser.add_argument("task", choices=sorted(TASKS), help="lab | test | bench | media")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the task's command")
+    options = parser.parse_args(argv)
+    setup(options.task)
+    return TASKS[options.task](options.args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
