@@ -56,3 +56,27 @@ def download_dir(tmp_path: Path) -> Path:
     path = tmp_path / "downloads"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def notebook_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """``notebook_run(name)`` executes notebooks/<name> once per session, in its own sandbox."""
+    from notebook_harness import NotebookRun, execute_notebook
+
+    from gen_nb import sandbox as sandbox_mod
+
+    runs: dict[str, NotebookRun] = {}
+
+    def run(name: str) -> NotebookRun:
+        if name not in runs:
+            handle = sandbox_mod.start(render_seconds=3.0, publish_seconds=2.0)
+            try:
+                runs[name] = execute_notebook(name, tmp_path_factory.mktemp("nb"), handle)
+            except BaseException:
+                handle.stop()
+                raise
+        return runs[name]
+
+    yield run
+    for finished in runs.values():
+        finished.sandbox.stop()  # type: ignore[attr-defined]
