@@ -1,0 +1,76 @@
+"""A faithful local GEN emulator: API + public CDN + S3-like storage, with fault injection.
+
+``start()`` runs it in background daemon threads on 127.0.0.1 (three ports: API, CDN, storage)
+and returns a :class:`Sandbox` handle; ``serve()`` runs it in the foreground until Ctrl-C
+(``gen-nb sandbox``). The sandbox imports nothing else from gen_nb: it plays the server.
+
+Example::
+
+    from gen_nb import sandbox
+    with sandbox.start(render_seconds=1) as sb:
+        import requests
+        r = requests.get(f"{sb.api_base}/vidsheet", params={"agent_id": sb.agent_id},
+                         headers={"X-API-Key": sb.api_key})
+        print(r.json()[0]["title"])
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any, TextIO
+
+from .cdn import StoredObject
+from .faults import Fault
+from .log import RequestRecord
+from .server import Sandbox
+
+__all__ = ["Fault", "RequestRecord", "Sandbox", "StoredObject", "serve", "start"]
+
+
+def start(port: int = 0, render_seconds: float = 6.0, publish_seconds: float = 3.0,
+          seed: int = 0, **options: Any) -> Sandbox:
+    """Start the sandbox in background threads and return its running handle.
+
+    ``options`` go to :class:`Sandbox` (``host``, ``credits``, ``api_key``, ``agent_id``,
+    ``cdn_port``, ``storage_port``, ``storage_dir``). Raises OSError if a port cannot be bound.
+    Stop it with ``sb.stop()`` or use it as a context manager.
+    """
+    return Sandbox(port, render_seconds=render_seconds, publish_seconds=publish_seconds,
+                   seed=seed, **options).start()
+
+
+def describe(sb: Sandbox) -> str:
+    """The banner ``serve()`` prints: URLs, key, agent id and an example curl."""
+    return "\n".join([
+        "GEN sandbox running (local emulator; Ctrl-C to stop)",
+        f"  API base:     {sb.api_base}",
+        f"  CDN base:     {sb.cdn_base}",
+        f"  Storage base: {sb.storage_base}",
+        f"  API key:      {sb.api_key}",
+        f"  Agent id:     {sb.agent_id}",
+        "  Use it:       export GEN_API_BASE_URL=" + sb.api_base,
+        f"                export GEN_API_KEY={sb.api_key} GEN_AGENT_ID={sb.agent_id}",
+        f'  Try:          curl -H "X-API-Key: {sb.api_key}" '
+        f'"{sb.api_base}/vidsheet?agent_id={sb.agent_id}"',
+    ])
+
+
+def serve(port: int = 0, host: str = "127.0.0.1", *, out: TextIO | None = None,
+          stop_event: threading.Event | None = None, **options: Any) -> None:
+    """Run the sandbox in the foreground until Ctrl-C (or until ``stop_event`` is set).
+
+    Prints one block with the API base URL, CDN and storage bases, API key, agent id and an
+    example curl to ``out`` (stdout by default). ``options`` as for :func:`start`.
+    """
+    sb = start(port, host=host, **options)
+    stream = out or sys.stdout
+    print(describe(sb), file=stream, flush=True)
+    waiter = stop_event or threading.Event()
+    try:
+        while not waiter.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("sandbox stopped", file=stream)
+    finally:
+        sb.stop()
