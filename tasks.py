@@ -209,15 +209,18 @@ def task_lab(extra: Sequence[str]) -> int:
 
 
 def task_test(extra: Sequence[str]) -> int:
-    """ruff, then pytest; both always run, the first failure decides the exit status."""
+    """ruff, mypy (the core), then pytest; all run, the first failure decides the exit status."""
     ruff = run([VENV_BIN / "ruff", "check", "."], env=venv_env())
+    mypy = run([VENV_BIN / "mypy"], env=venv_env())
     tests = run([VENV_BIN / "pytest", *extra], env=venv_env())
     if tests == PYTEST_NO_TESTS:
         say("pytest collected no tests for these arguments; treating that as success")
         tests = 0
     if ruff != 0:
         say("ruff reported problems (see above)")
-    return ruff or tests
+    if mypy != 0:
+        say("mypy reported problems in the core (see above)")
+    return ruff or mypy or tests
 
 
 def task_bench(extra: Sequence[str]) -> int:

@@ -33,12 +33,20 @@ def test_unknown_attribute_names_itself() -> None:
         raise AssertionError("expected AttributeError")
 
 
+def _defined_public(module: object, package: str) -> set[str]:
+    return {n for n, v in vars(module).items()
+            if not n.startswith("_") and str(getattr(v, "__module__", "")).startswith(package)}
+
+
 def test_module_all_lists_exactly_public_names() -> None:
+    assert set(errors.__all__) == _defined_public(errors, "gen_nb.errors")
+    model_modules = [importlib.import_module(f"gen_nb.models.{m}")
+                     for m in ("_parse", "generation", "engine", "resources", "publishing")]
+    defined = set().union(*(_defined_public(m, m.__name__) for m in model_modules))
+    assert set(models.__all__) == defined | {"FPS", "TERMINAL_STATUSES", "MediaKind", "Status"}
     for module in (errors, models):
-        public = {n for n, v in vars(module).items()
-                  if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
-        assert set(module.__all__) >= public - {"Status", "MediaKind"}, module.__name__
         assert len(set(module.__all__)) == len(module.__all__), module.__name__
+        assert all(hasattr(module, n) for n in module.__all__), module.__name__
 
 
 def test_import_is_cheap() -> None:

@@ -46,7 +46,8 @@ class _Entry:
     __slots__ = ("bytes_sent", "faults", "fields", "status")
 
     def __init__(self, fields: dict[str, Any]) -> None:
-        self.fields, self.status, self.faults, self.bytes_sent = fields, None, {}, 0
+        self.fields, self.status, self.bytes_sent = fields, None, 0
+        self.faults: dict[str, Any] = {}
 
     def freeze(self) -> RequestRecord:
         return RequestRecord(**self.fields, status=self.status, faults=dict(self.faults),

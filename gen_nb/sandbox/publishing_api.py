@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -206,8 +207,9 @@ def user_job(ctx: Ctx, job_id: str) -> Result:
     return 200, {k: gen[k] for k in keep if k in gen}
 
 
-ENDPOINTS = {"platforms": platforms, "with_post": with_post, "post": post,
-             "posts": list_posts, "user_jobs": create_user_job, "user_job": user_job}
+ENDPOINTS: dict[str, Callable[..., Any]] = {
+    "platforms": platforms, "with_post": with_post, "post": post,
+    "posts": list_posts, "user_jobs": create_user_job, "user_job": user_job}
 RULES = [
     Rule("/v1/schedule/platforms", endpoint="platforms", methods=["GET"]),
     Rule("/v1/schedule/with-post", endpoint="with_post", methods=["POST"]),

@@ -80,8 +80,9 @@ class Sandbox:
         self._origins: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
         self._tmp: Path | None = None
-        self._settings = {"render_seconds": render_seconds, "publish_seconds": publish_seconds,
-                          "credits": credits}
+        self._settings: dict[str, Any] = {
+            "render_seconds": render_seconds, "publish_seconds": publish_seconds,
+            "credits": credits}
         self.world: Any = None
         self.cdn: CdnApp | None = None
         self.storage: StorageApp | None = None
