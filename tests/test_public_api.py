@@ -58,3 +58,14 @@ def test_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] 1"
+
+
+def test_core_never_imports_the_notebook_stack() -> None:
+    """client, models, errors, config and transfer work without pandas, ipywidgets or IPython."""
+    code = (
+        "import sys; import gen_nb.client, gen_nb.transfer, gen_nb.models, gen_nb.errors, "
+        "gen_nb.config, gen_nb.cli; "
+        "print([m for m in ('pandas', 'ipywidgets', 'IPython') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
