@@ -1,0 +1,261 @@
+"""Network helpers shared by the transfer engines: the session, retry pacing, probes, errors.
+
+Transfers use :func:`gen_nb._http.public_session` — no API key can ever reach a CDN or a
+stream destination — and run their own retry loop (resume-aware), so the session has no
+retry adapter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import requests
+
+from gen_nb.errors import DownloadCancelled, TransferError, error_from_response, parse_retry_after
+from gen_nb.transfer.headers import display_url, header, parse_content_range, server_digests
+from gen_nb.transfer.plan import classify_response
+
+__all__ = ["NETWORK_ERRORS", "Remote", "Retrier", "probe", "raise_for_answer", "shared_session",
+           "watch_cancel"]
+
+log = logging.getLogger("gen_nb")
+
+BACKOFF = 0.5           # first pause between attempts, doubled each time (tests lower it)
+BACKOFF_MAX = 30.0
+RETRY_AFTER_MAX = 120.0
+POOL_SIZE = 32
+NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout,
+                  requests.exceptions.ChunkedEncodingError)
+IDENTITY = {"Accept-Encoding": "identity"}
+
+_session: requests.Session | None = None
+_session_lock = threading.Lock()
+
+
+def shared_session() -> requests.Session:
+    """The process-wide key-less session for CDN and storage traffic (pooled, thread-safe use).
+
+    A forked child (e.g. a ProcessPoolExecutor worker) gets its own: pooled sockets must never
+    be shared between processes.
+    """
+    global _session
+    with _session_lock:
+        if _session is None:
+            from gen_nb._http import public_session
+
+            _session = public_session(pool_size=POOL_SIZE)
+        return _session
+
+
+def _after_fork_in_child() -> None:
+    global _session, _session_lock
+    _session, _session_lock = None, threading.Lock()   # never close: the parent owns them
+    _WATCH.reset()
+
+
+def check_cancel(cancel: threading.Event | None, what: str) -> None:
+    if cancel is not None and cancel.is_set():
+        raise DownloadCancelled(f"Cancelled: {what}. The partial file is kept; call again "
+                                f"to resume.")
+
+
+@dataclass
+class Retrier:
+    """Bounded retries with exponential backoff (and jitter) or the server's Retry-After.
+
+    The budget resets whenever bytes arrive (:meth:`progressed`), so a long download over a
+    flaky link keeps going as long as it moves. The pause ends early when ``cancel`` is set.
+    """
+
+    retries: int
+    what: str
+    cancel: threading.Event | None = None
+    attempt: int = 0
+    total_pauses: int = field(default=0)
+
+    def progressed(self) -> None:
+        self.attempt = 0
+
+    def pause(self, reason: str, retry_after: float | None = None,
+              cause: BaseException | None = None) -> None:
+        """Wait before the next attempt; raise TransferError when the budget is used up."""
+        if self.attempt >= self.retries:
+            raise TransferError(f"{self.what} failed after {self.retries} retries: {reason}. "
+                                "Try again later; a partial file is kept for resuming.") from cause
+        if retry_after is not None and retry_after > RETRY_AFTER_MAX:
+            raise TransferError(f"{self.what}: the server asks to wait {retry_after:g} s "
+                                f"({reason}); try again later.") from cause
+        delay = retry_after if retry_after is not None else \
+            min(BACKOFF_MAX, BACKOFF * 2 ** self.attempt) * (0.5 + random.random() / 2)
+        self.attempt += 1
+        self.total_pauses += 1
+        log.info("gen_nb: %s: %s; retry %d/%d in %.2f s", self.what, reason, self.attempt,
+                 self.retries, delay)
+        if self.cancel is not None:
+            if self.cancel.wait(delay):
+                check_cancel(self.cancel, self.what)
+        else:
+            time.sleep(delay)
+
+
+_HINTS = {
+    401: "The CDN asks for credentials; gen_nb never sends your GEN key there. Use the "
+         "render's own URL (client.render(id).url).",
+    403: "The URL may have expired (signed URLs do) or be private: fetch the render again "
+         "for a fresh URL.",
+    404: "The file is not there: it may have been deleted, or the URL is wrong.",
+    410: "The file was deleted.",
+}
+
+
+def raise_for_answer(response: requests.Response, url: str, what: str) -> None:
+    """Raise a TransferError for an error status; its ``__cause__`` is the typed APIError.
+
+    (The CLI maps a NotFoundError cause to exit code 4.)
+    """
+    status = response.status_code
+    try:
+        body = response.raw.read(2048, decode_content=True) if response.raw else b""
+    except Exception:  # the body only decorates the message
+        body = b""
+    finally:
+        response.close()
+    shown = display_url(url)
+    api = error_from_response(status, body, dict(response.headers), subject=what,
+                              method="GET", url=shown)
+    hint = _HINTS.get(status) or ("The server had a problem; try again later." if status >= 500
+                                  else "Check the URL.")
+    code = f", error_code={api.error_code!r}" if api.error_code else ""
+    raise TransferError(f"{what} failed: the server answered HTTP {status}{code}. {hint}") \
+        from api
+
+
+@dataclass(frozen=True)
+class Remote:
+    """What a probe learnt about a file on a server."""
+
+    total: int | None
+    etag: str | None
+    last_modified: str | None
+    ranges: bool
+    digests: Mapping[str, str]
+    content_type: str | None = None
+
+
+def probe(session: requests.Session, url: str, *, timeout: tuple[float, float], retries: int,
+          cancel: threading.Event | None, what: str) -> Remote:
+    """GET ``Range: bytes=0-0`` (works where HEAD is not allowed, e.g. presigned GET URLs).
+
+    A 206 proves ranges work and gives the total; a 200 means ranges are ignored; a 416
+    with ``*/0`` is an empty file.
+    """
+    retrier = Retrier(retries, what, cancel)
+    while True:
+        check_cancel(cancel, what)
+        try:
+            response = session.get(url, headers={"Range": "bytes=0-0", **IDENTITY},
+                                   stream=True, timeout=timeout)
+        except NETWORK_ERRORS as exc:
+            retrier.pause(f"{type(exc).__name__}", cause=exc)
+            continue
+        with response:
+            answer = classify_response(0, response.status_code, response.headers)
+            if answer.kind == "retry":
+                retrier.pause(answer.reason, parse_retry_after(header(response.headers,
+                                                                      "Retry-After")))
+                continue
+            status = response.status_code
+            if status not in (200, 206, 416):
+                raise_for_answer(response, url, what)
+            cr = parse_content_range(header(response.headers, "Content-Range"))
+            total = cr.total if cr else answer.total
+            return Remote(total=total, etag=answer.etag, last_modified=answer.last_modified,
+                          ranges=status == 206, digests=server_digests(response.headers, status),
+                          content_type=header(response.headers, "Content-Type"))
+
+
+# --- cancel during a stalled read -----------------------------------------------------------------
+
+class _CancelWatch:
+    """Shuts down the socket of a response whose cancel Event gets set.
+
+    A read blocked on a stalled connection would otherwise notice the cancel only at the
+    read timeout (60 s by default). One helper thread polls the registered Events ten times
+    a second and exits when nothing is registered.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (also used in a forked child, where the helper does not exist)."""
+        self._items: dict[int, tuple[threading.Event, requests.Response]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._next = 0
+
+    def add(self, cancel: threading.Event, response: requests.Response) -> int:
+        with self._lock:
+            self._next += 1
+            self._items[self._next] = (cancel, response)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="gen_nb-cancel",
+                                                daemon=True)
+                self._thread.start()
+            return self._next
+
+    def remove(self, key: int) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.1)
+            with self._lock:
+                if not self._items:
+                    self._thread = None
+                    return
+                fired = [k for k, (cancel, _) in self._items.items() if cancel.is_set()]
+                responses = [self._items.pop(k)[1] for k in fired]
+            for response in responses:
+                _shutdown(response)
+
+
+def _shutdown(response: requests.Response) -> None:
+    raw = response.raw
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:
+        buffered = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(buffered, "raw", None), "_sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCH = _CancelWatch()
+
+
+@contextlib.contextmanager
+def watch_cancel(cancel: threading.Event | None,
+                 response: requests.Response) -> Iterator[None]:
+    """While inside, setting ``cancel`` breaks a read blocked on ``response``'s socket."""
+    if cancel is None:
+        yield
+        return
+    key = _WATCH.add(cancel, response)
+    try:
+        yield
+    finally:
+        _WATCH.remove(key)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,290 @@
+"""``gen_nb.stream_to``: GET from the CDN and PUT/POST the bytes elsewhere, never to disk.
+
+Memory stays flat: the source body is read into a few reused 1 MiB buffers and each one is
+handed to the upload's socket as a ``memoryview``. When the source says how long it is, the
+upload carries that ``Content-Length`` (S3-style presigned PUTs refuse chunked bodies);
+otherwise it goes chunked, with a logged warning. The source ``Content-Type`` is forwarded
+unless ``headers`` sets one. Both requests use gen_nb's key-less session, so the GEN key is
+never sent anywhere. The destination must answer 2xx and the byte count must match the
+source's length. A broken source or a 429/5xx destination restarts the whole transfer (a
+repeated PUT to the same URL replaces the object), up to ``retries`` times.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import requests
+
+from gen_nb.errors import DownloadCancelled, IntegrityError, TransferError, UploadRejectedError
+from gen_nb.errors import parse_retry_after as _retry_after
+from gen_nb.transfer._body import BodyReader, ReadInterrupted, fill
+from gen_nb.transfer._hashing import HashPipe
+from gen_nb.transfer._net import (
+    IDENTITY,
+    NETWORK_ERRORS,
+    Retrier,
+    check_cancel,
+    raise_for_answer,
+    shared_session,
+    watch_cancel,
+)
+from gen_nb.transfer.downloader import source_of
+from gen_nb.transfer.headers import display_url, header
+from gen_nb.transfer.plan import retryable_status
+from gen_nb.transfer.progress import Progress, make_sink
+from gen_nb.transfer.results import StreamResult
+
+__all__ = ["stream_to"]
+
+log = logging.getLogger("gen_nb")
+
+
+class _Abort(Exception):
+    """Raised inside the upload body to stop the upload (not an OSError, so urllib3 lets it
+    through untouched); ``cause`` is what went wrong."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _SourceBody:
+    """The upload body: iterates the source's bytes (requests sends it chunked)."""
+
+    def __init__(self, response: requests.Response, length: int | None, pipe: HashPipe,
+                 progress: Progress, cancel: threading.Event | None, what: str) -> None:
+        self.response, self.length, self.pipe = response, length, pipe
+        self.progress, self.cancel, self.what = progress, cancel, what
+        self.count = 0
+
+    def __iter__(self) -> Iterator[memoryview]:
+        reader = BodyReader(self.response)
+        while True:
+            try:
+                check_cancel(self.cancel, self.what)
+            except DownloadCancelled as exc:
+                raise _Abort(exc) from exc
+            view = self.pipe.take()
+            try:
+                n = fill(reader, view, self.cancel)
+            except ReadInterrupted as exc:
+                self.pipe.give_back(view)
+                if self.cancel is not None and self.cancel.is_set():
+                    raise _Abort(DownloadCancelled(f"Cancelled: {self.what}.")) from exc
+                raise _Abort(exc) from exc
+            if not n:
+                self.pipe.give_back(view)
+                break
+            yield view[:n]
+            self.pipe.submit(view, n)
+            self.count += n
+            self.progress.advance(n)
+        if self.length is not None and self.count != self.length:
+            raise _Abort(ReadInterrupted(f"the source ended after {self.count} of "
+                                         f"{self.length} bytes"))
+
+
+class _SizedSourceBody(_SourceBody):
+    """A body of known length: requests sends ``Content-Length`` and no chunk framing."""
+
+    def __len__(self) -> int:
+        return self.length or 0
+
+
+def stream_to(src: Any, dest: Any, *, method: str = "PUT",
+              headers: Mapping[str, str] | None = None, progress: Any = None,
+              cancel: threading.Event | None = None, retries: int = 2,
+              timeout: tuple[float, float] = (10.0, 60.0),
+              chunk_size: int = 1 << 20) -> StreamResult:
+    """Copy ``src`` (a URL or render/resource) to ``dest`` without touching the local disk.
+
+    ``dest``: an http(s) URL (e.g. an S3 presigned PUT URL) receiving a ``method`` (PUT or
+    POST) request, or a writable binary file object. ``headers`` are added to the upload.
+    Returns :class:`StreamResult` (``dest`` with its query shown as ``?…``).
+
+    Errors: UploadRejectedError (the destination answered non-2xx; ``.status``),
+    IntegrityError (byte count mismatch), DownloadCancelled, TransferError (source HTTP
+    errors, retries used up).
+
+    >>> sb = gen_nb.sandbox.start()                                  # doctest: +SKIP
+    >>> src, dest = sb.large_media_url(1 << 20), sb.storage_put_url("a.bin")  # doctest: +SKIP
+    >>> r = gen_nb.stream_to(src, dest)                              # doctest: +SKIP
+    >>> r.status, sb.storage_object("a.bin").sha256 == r.sha256      # doctest: +SKIP
+    (200, True)
+    """
+    url, _ = source_of(src)
+    method = method.upper()
+    if method not in ("PUT", "POST"):
+        raise ValueError(f"method= must be PUT or POST, got {method!r}")
+    to_file = hasattr(dest, "write")
+    if not to_file and not (isinstance(dest, str)
+                            and dest.lower().startswith(("http://", "https://"))):
+        raise ValueError("dest= must be an http(s) URL or a writable binary file object")
+    shown_dest = getattr(dest, "name", type(dest).__name__) if to_file else display_url(dest)
+    reporter = Progress(make_sink(progress, f"→ {shown_dest}"))
+    job = _Stream(url, dest, method, dict(headers or {}), reporter, cancel, timeout,
+                  chunk_size, retries)
+    try:
+        result = job.run(str(shown_dest))
+    except DownloadCancelled as exc:
+        reporter.finish("cancelled", str(exc))
+        raise
+    except BaseException as exc:
+        reporter.finish("failed", str(exc)[:200] or type(exc).__name__)
+        raise
+    reporter.finish("done")
+    return result
+
+
+class _Stream:
+    def __init__(self, url: str, dest: Any, method: str, headers: dict[str, str],
+                 progress: Progress, cancel: threading.Event | None,
+                 timeout: tuple[float, float], chunk_size: int, retries: int) -> None:
+        self.url, self.dest, self.method, self.headers = url, dest, method, headers
+        self.progress, self.cancel, self.timeout = progress, cancel, timeout
+        self.chunk_size = chunk_size
+        self.session = shared_session()
+        self.what = f"Streaming {display_url(url)}"
+        self.retrier = Retrier(retries, self.what, cancel)
+
+    def run(self, shown_dest: str) -> StreamResult:
+        started = time.monotonic()
+        while True:
+            source = self._open_source()
+            pipe = HashPipe(self.chunk_size)
+            try:
+                outcome = self._attempt(source, pipe)
+            finally:
+                source.close()
+                pipe.close()
+            if outcome is not None:
+                status, etag, count, sha = outcome
+                return StreamResult(src=display_url(self.url), dest=shown_dest, bytes=count,
+                                    sha256=sha, status=status,
+                                    seconds=time.monotonic() - started, etag=etag)
+
+    def _open_source(self) -> requests.Response:
+        while True:
+            check_cancel(self.cancel, self.what)
+            try:
+                response = self.session.get(self.url, headers=IDENTITY, stream=True,
+                                            timeout=self.timeout)
+            except NETWORK_ERRORS as exc:
+                self.retrier.pause(type(exc).__name__, cause=exc)
+                continue
+            if response.status_code == 200:
+                return response
+            if retryable_status(response.status_code):
+                response.close()
+                self.retrier.pause(f"the source answered HTTP {response.status_code}",
+                                   _retry_after(response.headers.get("Retry-After")))
+                continue
+            raise_for_answer(response, self.url, self.what)
+
+    def _attempt(self, source: requests.Response,
+                 pipe: HashPipe) -> tuple[int, str | None, int, str] | None:
+        length = _length(source)
+        kind = _SourceBody if length is None else _SizedSourceBody
+        body = kind(source, length, pipe, self.progress, self.cancel, self.what)
+        self.progress.start(length)
+        try:
+            with watch_cancel(self.cancel, source):
+                status, etag = self._send(body, source)
+        except _Abort as exc:
+            if isinstance(exc.cause, DownloadCancelled):
+                raise exc.cause from None
+            self._again(body, str(exc.cause), exc.cause)
+            return None
+        except NETWORK_ERRORS as exc:
+            self._again(body, f"the destination broke the connection ({exc})", exc)
+            return None
+        except _Retryable as exc:
+            self._again(body, str(exc), None, exc.retry_after)
+            return None
+        if length is not None and body.count != length:
+            raise IntegrityError(f"{self.what}: sent {body.count} bytes of {length}.")
+        return status, etag, body.count, pipe.digests()["sha256"]
+
+    def _again(self, body: _SourceBody, reason: str, cause: BaseException | None,
+               retry_after: float | None = None) -> None:
+        if hasattr(self.dest, "write") and body.count:
+            raise TransferError(f"{self.what} broke after {body.count} bytes were written to "
+                                f"the file object ({reason}); it cannot be retried.") from cause
+        if body.count:
+            self.retrier.progressed()
+        self.retrier.pause(reason, retry_after, cause=cause)
+
+    def _send(self, body: _SourceBody, source: requests.Response) -> tuple[int, str | None]:
+        if hasattr(self.dest, "write"):
+            for view in body:
+                _write_all(self.dest, view)
+            return 0, None
+        headers = dict(self.headers)
+        content_type = header(source.headers, "Content-Type")
+        if content_type and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = content_type
+        data: Any = body
+        if body.length == 0:
+            data = b""
+        elif body.length is None:
+            log.warning("gen_nb: %s: the source sends no length, so the upload goes chunked; "
+                        "S3 presigned PUTs refuse chunked bodies (411/501).", self.what)
+        response = self.session.request(self.method, self.dest, data=data, headers=headers,
+                                        timeout=self.timeout, allow_redirects=False)
+        with response:
+            return self._check_answer(response)
+
+    def _check_answer(self, response: requests.Response) -> tuple[int, str | None]:
+        status = response.status_code
+        if 200 <= status < 300:
+            return status, header(response.headers, "ETag")
+        text = response.text[:2000] if response.content else ""
+        if retryable_status(status):
+            raise _Retryable(f"the destination answered HTTP {status}",
+                             _retry_after(response.headers.get("Retry-After")))
+        code = _s3_error(text)
+        hint = "The destination redirects; pass the final URL." if 300 <= status < 400 else \
+            "Check that the URL is a valid, unexpired upload URL for this method."
+        raise UploadRejectedError(f"{self.method} {display_url(self.dest)} answered HTTP "
+                                  f"{status}: {code or 'no details'}. {hint}", status=status)
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _write_all(dest: Any, view: memoryview) -> None:
+    """``dest.write`` until all of ``view`` is taken (raw files may take less)."""
+    while view:
+        written = dest.write(view)
+        if written is None or written >= len(view):
+            return
+        view = view[written:]
+
+
+def _s3_error(text: str) -> str:
+    """``Code: Message`` from an S3-style XML error body, else the start of the text."""
+    code = re.search(r"<Code>([^<]*)</Code>", text)
+    message = re.search(r"<Message>([^<]*)</Message>", text)
+    if code:
+        return code.group(1) + (f": {message.group(1)}" if message else "")
+    return " ".join(text.split())[:160]
+
+
+def _length(response: requests.Response) -> int | None:
+    encoding = (header(response.headers, "Content-Encoding") or "identity").strip().lower()
+    value = header(response.headers, "Content-Length")
+    if value is None or encoding not in ("", "identity"):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
