@@ -224,7 +224,10 @@ def task_test(extra: Sequence[str]) -> int:
 
 
 def task_bench(extra: Sequence[str]) -> int:
-    return run([VENV_PYTHON, "benchmarks/run.py", *extra], env=venv_env())
+    """The transfer benchmarks (nginx, curl, gen_nb), then the DataFrame benchmark."""
+    transfers = run([VENV_PYTHON, "benchmarks/run.py", *extra], env=venv_env())
+    frames = run([VENV_PYTHON, "benchmarks/bench_frames.py"], env=venv_env())
+    return transfers or frames
 
 
 def task_media(extra: Sequence[str]) -> int:

@@ -326,6 +326,7 @@ _BY_STATUS: dict[int, type[APIError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    410: NotFoundError,
     422: ValidationError,
     428: ConfirmationRequired,
     429: RateLimitError,

@@ -78,6 +78,7 @@ def test_every_documented_code_maps_to_its_class(envelope, status, code, cls) ->
     (401, AuthenticationError, PermissionError),
     (403, PermissionDeniedError, PermissionError),
     (404, NotFoundError, LookupError),
+    (410, NotFoundError, LookupError),
     (422, ValidationError, ValueError),
     (428, ConfirmationRequired, None),
     (429, RateLimitError, None),

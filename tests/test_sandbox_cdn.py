@@ -144,6 +144,14 @@ def test_large_media_is_deterministic_and_ranged(sb: sandbox.Sandbox) -> None:
     assert part.status_code == 206 and part.content == body[KB * KB - 5:2 * KB * KB + 6]
 
 
+@pytest.mark.parametrize("name", ["with space.bin", "back\\slash.bin", "100%.bin"])
+def test_large_media_names_needing_quotes(sb: sandbox.Sandbox, name: str) -> None:
+    url = sb.large_media_url(1000, name=name, seed=3)
+    answer = requests.get(url, timeout=10)
+    assert answer.status_code == 200
+    assert hashlib.sha256(answer.content).hexdigest() == sb.media_sha256(url)
+
+
 def test_redirect_url(sb: sandbox.Sandbox, mp4_url: str) -> None:
     hop = sb.redirect_url(mp4_url)
     resp = requests.get(hop, allow_redirects=False, timeout=10)

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -194,16 +194,16 @@ class Sandbox:
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != self.cdn_base:
             raise ValueError(f"not a URL of this sandbox's CDN ({self.cdn_base}): {url}")
-        return parts.path
+        return unquote(parts.path)  # blobs are keyed by the decoded path, as werkzeug routes
 
     def large_media_url(self, size: int, name: str = "big.bin", seed: int = 0) -> str:
         """CDN URL of ``size`` deterministic bytes generated on the fly (never stored)."""
         if size < 0:
             raise ValueError("size must be >= 0")
-        path = f"/large/{seed}-{size}/{quote(name)}"
+        path = f"/large/{seed}-{size}/{name}"
         if self.blobs.get(path) is None:
             self.blobs.add_generated(path, size, seed)
-        return self.cdn_base + path
+        return f"{self.cdn_base}/large/{seed}-{size}/{quote(name)}"
 
     def media_sha256(self, url: str) -> str:
         """sha256 hex of what the CDN serves at ``url`` now. KeyError if it answers 404."""
