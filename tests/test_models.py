@@ -26,7 +26,8 @@ from gen_nb.models import (
 
 DATA = Path(__file__).parent / "data" / "gen-api-examples.json"
 EXAMPLES = json.loads(DATA.read_text())
-SHARED = Path("/work/shared/gen-api-examples.json")
+# the spec folder lies beside the checkout (shared/ next to the repo, as in CI)
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "gen-api-examples.json"
 
 
 def ex(name: str):
