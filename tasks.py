@@ -46,7 +46,8 @@ TASK_DEBIAN_PACKAGES = {
     "bench": ("nginx-light",),
     "media": (),
 }
-TASK_EXTRAS = {"lab": ("test",), "test": ("test",), "bench": ("test",), "media": ("test", "media")}
+TASK_EXTRAS = {"lab": ("test",), "test": ("test", "media"), "bench": ("test",),
+               "media": ("test", "media")}
 PYTEST_NO_TESTS = 5
 
 

@@ -43,6 +43,18 @@ def fresh_sandbox(sandbox: object) -> Iterator[object]:
 
 
 @pytest.fixture()
+def sb(fresh_sandbox: object) -> object:
+    """Short name for ``fresh_sandbox`` (the transfer tests use it everywhere)."""
+    return fresh_sandbox
+
+
+@pytest.fixture()
+def fast_transfer_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transfer retries back off for 10 ms instead of seconds (fault tests retry a lot)."""
+    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
+
+
+@pytest.fixture()
 def client(fresh_sandbox: object) -> Iterator[object]:
     """A client bound to the session sandbox (fresh each test, quiet)."""
     import gen_nb

@@ -26,11 +26,6 @@ from gen_nb.errors import (
 )
 
 
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
-
-
 def test_download_a_url(sb: Any, download_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = sb.large_media_url(2 * MiB, "cli.bin")
     assert main(["download", url, "-o", str(download_dir), "--no-progress"]) == 0

@@ -30,15 +30,7 @@ from gen_nb.errors import (
 from gen_nb.models import ContentResource, Generation, LayerOutput, OutputResource, Render
 from gen_nb.transfer import DownloadResult, ProgressState, download
 
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
-
-
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
+pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
 
 def _stop_after(cancel: threading.Event, nbytes: int) -> Any:

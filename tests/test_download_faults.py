@@ -16,14 +16,7 @@ from gen_nb.transfer import ProgressState, download
 SIZE = 3 * MiB + 4321          # not a multiple of the 1 MiB chunk
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
-
-
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
+pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
 
 # (id, faults to inject in order, download keyword arguments, minimum body GETs)

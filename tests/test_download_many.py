@@ -15,15 +15,7 @@ from _transfer_support import MiB, leftovers, sha256_of
 from gen_nb.models import Render
 from gen_nb.transfer import ProgressState, TransferResult, download_many
 
-
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
-
-
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
+pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
 
 def test_many_files_one_result_each_in_order(sb: Any, download_dir: Path) -> None:

@@ -18,14 +18,7 @@ from gen_nb.transfer import ProgressState, download
 SIZE = 6 * MiB + 777
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
-
-
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
+pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
 
 def _cancel_after(nbytes: int) -> tuple[threading.Event, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -496,5 +497,6 @@ def test_committed_media_match_their_checksums() -> None:
 
 
 def test_make_media_regenerates_byte_identically() -> None:
-    pytest.importorskip("imageio_ffmpeg")
+    if not os.environ.get("CI"):  # CI installs the media extra: there a missing ffmpeg fails
+        pytest.importorskip("imageio_ffmpeg")
     assert make_media.main(["--check"]) == 0

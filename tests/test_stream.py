@@ -19,14 +19,7 @@ from gen_nb.transfer import ProgressState, StreamResult, stream_to
 SIZE = 3 * MiB + 99
 
 
-@pytest.fixture(autouse=True)
-def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
-
-
-@pytest.fixture()
-def sb(fresh_sandbox: Any) -> Any:
-    return fresh_sandbox
+pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
 
 def _storage_puts(sb: Any) -> list[Any]:
