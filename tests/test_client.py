@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
-import urllib.parse
 import uuid
-from pathlib import Path
 
 import pytest
 import responses
+from _support import body, ex, query
 from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
@@ -34,19 +32,6 @@ from gen_nb.errors import (
 API = "https://api.gen.pro/v1"
 KEY = "gen_pat_client_TESTKEY"
 AGENT = "77"
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "gen-api-examples.json").read_text())
-
-
-def ex(name: str):
-    return copy.deepcopy(EXAMPLES[name])
-
-
-def query(call) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.request.url).query))
-
-
-def body(call):
-    return json.loads(call.request.body)
 
 
 @pytest.fixture()

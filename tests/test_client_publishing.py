@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
-import urllib.parse
 import uuid
-from pathlib import Path
 
 import pytest
 import responses
+from _support import body, ex, query
 from responses import matchers
 
 from gen_nb import _builders as build
@@ -21,19 +19,6 @@ from gen_nb.models import ContentResource, Generation, OutputResource, Render
 
 API = "https://api.gen.pro/v1"
 AGENT = "77"
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "gen-api-examples.json").read_text())
-
-
-def ex(name: str):
-    return copy.deepcopy(EXAMPLES[name])
-
-
-def query(call) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.request.url).query))
-
-
-def body(call):
-    return json.loads(call.request.body)
 
 
 def make_client() -> Client:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import warnings
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import EXAMPLES, HtmlCollector, parse_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,40 +24,18 @@ from gen_nb.models import (
     Render,
 )
 
-# a copy of /work/shared/gen-api-examples.json, so the tests run on a clean clone
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "gen-api-examples.json").read_text())
 XSS = "<img src=x onerror=alert(1)>"
 VIDEO = "https://cdn.gen.pro/outputs/render_xyz.mp4"
 THUMB = "https://cdn.gen.pro/thumbnails/render_xyz.jpg"
-
-
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(markup: str) -> _Collector:
-    parser = _Collector()
-    parser.feed(markup)
-    parser.close()
-    return parser
 
 
 def _html(x: Any, **kwargs: Any) -> str:
     return show(x, **kwargs)._repr_html_()
 
 
-def _safe(markup: str, *, local_ok: bool = False) -> _Collector:
+def _safe(markup: str, *, local_ok: bool = False) -> HtmlCollector:
     """No script-ish tags, no on* handlers, src/href only http(s) (or our relative path)."""
-    parsed = _parse(markup)
+    parsed = parse_html(markup)
     for tag, attrs in parsed.tags:
         assert tag in {"div", "b", "span", "em", "img", "video", "audio", "a"}, tag
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
@@ -71,7 +48,7 @@ def _safe(markup: str, *, local_ok: bool = False) -> _Collector:
     return parsed
 
 
-def _tags(parsed: _Collector, name: str) -> list[dict[str, str | None]]:
+def _tags(parsed: HtmlCollector, name: str) -> list[dict[str, str | None]]:
     return [attrs for tag, attrs in parsed.tags if tag == name]
 
 
@@ -106,10 +83,10 @@ def test_safe_url_refuses_everything_else(url: Any) -> None:
 
 def test_status_badge_is_escaped_and_coloured() -> None:
     assert display.status_badge_html(None) == ""
-    parsed = _parse(display.status_badge_html("<b>odd</b>"))
+    parsed = parse_html(display.status_badge_html("<b>odd</b>"))
     assert _tags(parsed, "span")[0]["class"] == "gen-nb-status gen-nb-status-other"
     assert "".join(parsed.text) == "<b>odd</b>"
-    failed = _tags(_parse(display.status_badge_html("failed")), "span")[0]
+    failed = _tags(parse_html(display.status_badge_html("failed")), "span")[0]
     assert "#cf222e" in (failed["style"] or "")
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _support import EXAMPLES, HtmlCollector, parse_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +22,6 @@ from gen_nb.models import (
     Render,
 )
 
-# a copy of /work/shared/gen-api-examples.json, so the tests run on a clean clone
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "gen-api-examples.json").read_text())
 XSS = '<img src=x onerror=alert(1)>'
 STRING = pd.StringDtype()
 INT = pd.Int64Dtype()
@@ -275,31 +272,11 @@ def test_empty_input_gives_same_columns_and_dtypes(build: Any, dtypes: dict[str,
 
 # --- HTML ---------------------------------------------------------------------------------------
 
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def _parse(markup: str) -> _Collector:
-    parser = _Collector()
-    parser.feed(markup)
-    parser.close()
-    return parser
-
-
 ALLOWED_TAGS = {"table", "thead", "tbody", "tr", "th", "td", "img", "a", "span", "small"}
 
 
-def _assert_safe(markup: str) -> _Collector:
-    parsed = _parse(markup)
+def _assert_safe(markup: str) -> HtmlCollector:
+    parsed = parse_html(markup)
     for tag, attrs in parsed.tags:
         assert tag in ALLOWED_TAGS, tag
         assert not any(name.startswith("on") for name in attrs), (tag, attrs)
@@ -353,12 +330,12 @@ def test_big_frame_html_stays_small() -> None:
                    thumbnail_url=f"https://cdn.gen.pro/thumbnails/{i}.jpg") for i in range(10_000)]
     df = frames.renders_frame(many)
     markup = frames.frame_html(df)
-    parsed = _parse(markup)
+    parsed = parse_html(markup)
     assert [t for t, _ in parsed.tags].count("img") == 50
     assert "… 9,950 more rows" in markup
     assert len(markup) < 80_000
     small = frames.frame_html(df.head(3), max_rows=None)
-    assert "more rows" not in small and [t for t, _ in _parse(small).tags].count("tr") == 4
+    assert "more rows" not in small and [t for t, _ in parse_html(small).tags].count("tr") == 4
 
 
 def test_frame_html_cuts_long_cells() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
+from _support import EXAMPLES, ex
 
 from gen_nb.errors import error_from_response
 from gen_nb.models import (
@@ -24,14 +24,9 @@ from gen_nb.models import (
     renders_from_engine,
 )
 
-DATA = Path(__file__).parent / "data" / "gen-api-examples.json"
-EXAMPLES = json.loads(DATA.read_text())
 # the spec folder lies beside the checkout (shared/ next to the repo, as in CI)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "gen-api-examples.json"
 
-
-def ex(name: str):
-    return copy.deepcopy(EXAMPLES[name])
 
 
 def _stringify_ids(value):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from _support import EXAMPLES
 
 from gen_nb import sandbox
 from gen_nb.sandbox import make_media
@@ -189,7 +190,6 @@ def test_seed_is_deterministic(sb: sandbox.Sandbox) -> None:
 
 
 # --- shapes against the documented examples ----------------------------------------------
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "gen-api-examples.json").read_text())
 
 
 def _covers(example: Any, actual: Any, where: str = "") -> None:

@@ -1,0 +1,51 @@
+"""Small helpers shared by several test modules (not fixtures: those live in conftest.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+# a copy of the spec's gen-api-examples.json, so the tests run on a clean clone
+EXAMPLES_PATH = Path(__file__).parent / "data" / "gen-api-examples.json"
+EXAMPLES: dict[str, Any] = json.loads(EXAMPLES_PATH.read_text())
+
+
+def ex(name: str) -> Any:
+    """A fresh deep copy of one documented payload."""
+    return copy.deepcopy(EXAMPLES[name])
+
+
+def query(call: Any) -> dict[str, str]:
+    """The query parameters of a request recorded by ``responses``."""
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.request.url).query))
+
+
+def body(call: Any) -> Any:
+    """The JSON body of a request recorded by ``responses``."""
+    return json.loads(call.request.body)
+
+
+class HtmlCollector(HTMLParser):
+    """Start tags (with attributes) and text of a piece of HTML, as a browser would parse it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(markup: str) -> HtmlCollector:
+    parser = HtmlCollector()
+    parser.feed(markup)
+    parser.close()
+    return parser
