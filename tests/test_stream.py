@@ -181,3 +181,4 @@ def test_moto_refusal_is_an_upload_rejected_error(sb: Any, s3: Any) -> None:
     with pytest.raises(UploadRejectedError, match="NoSuchBucket") as info:
         stream_to(url, presigned)
     assert info.value.status == 404
+

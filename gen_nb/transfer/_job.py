@@ -16,6 +16,7 @@ import requests
 
 from gen_nb.errors import InsufficientSpaceError, IntegrityError, TransferError
 from gen_nb.transfer.headers import display_url
+from gen_nb.transfer.lock import open_no_follow
 from gen_nb.transfer.plan import Target
 from gen_nb.transfer.progress import Progress
 from gen_nb.transfer.sidecar import remove_quietly, write_note
@@ -65,14 +66,7 @@ def open_part(target: Target, truncate: bool) -> int:
     flush on close ("auto_da_alloc"), which would cost a whole extra writeback pass. A
     symbolic link planted under the ``.part`` name is refused, never followed.
     """
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(target.part, flags, 0o644)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise TransferError(f"{target.part} is a symbolic link; gen_nb never writes "
-                                f"through links. Remove it and download again.") from exc
-        raise
+    fd = open_no_follow(target.part)
     if truncate and os.fstat(fd).st_size:
         os.ftruncate(fd, 0)
     return fd

@@ -21,10 +21,19 @@ import requests
 
 from gen_nb.errors import DownloadCancelled, TransferError, error_from_response, parse_retry_after
 from gen_nb.transfer.headers import display_url, header, parse_content_range, server_digests
-from gen_nb.transfer.plan import classify_response
+from gen_nb.transfer.plan import Answer, classify_response
 
-__all__ = ["NETWORK_ERRORS", "Remote", "Retrier", "probe", "raise_for_answer", "shared_session",
-           "watch_cancel"]
+__all__ = [
+    "NETWORK_ERRORS",
+    "Remote",
+    "Retrier",
+    "get_from",
+    "probe",
+    "raise_for_answer",
+    "shared_session",
+    "usable",
+    "watch_cancel",
+]
 
 log = logging.getLogger("gen_nb")
 
@@ -148,6 +157,42 @@ class Remote:
     ranges: bool
     digests: Mapping[str, str]
     content_type: str | None = None
+
+
+
+def get_from(session: requests.Session, url: str, timeout: tuple[float, float],
+             retrier: Retrier, *,
+             start: int = 0, end: int | None = None,
+             validator: str | None = None) -> requests.Response | None:
+    """Streamed GET of ``url`` from byte ``start`` (to ``end``, exclusive, when given).
+
+    A ranged request carries ``If-Range: validator`` when there is one, so a changed file
+    answers 200 instead of a splice. A network error pauses ``retrier`` (raising when its
+    budget is spent) and returns None: the caller simply tries again.
+    """
+    headers = dict(IDENTITY)
+    if start or end is not None:
+        headers["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        if validator:
+            headers["If-Range"] = validator
+    try:
+        return session.get(url, headers=headers, stream=True, timeout=timeout)
+    except NETWORK_ERRORS as exc:
+        retrier.pause(type(exc).__name__, cause=exc)
+        return None
+
+
+def usable(answer: Answer, response: requests.Response, retrier: Retrier, url: str,
+           what: str) -> bool:
+    """False after pausing for a retryable answer (429/5xx: Retry-After honoured); raises the
+    typed error for a failing one; True when the response can be read."""
+    if answer.kind == "retry":
+        response.close()
+        retrier.pause(answer.reason, parse_retry_after(response.headers.get("Retry-After")))
+        return False
+    if answer.kind == "fail":
+        raise_for_answer(response, url, what)
+    return True
 
 
 def probe(session: requests.Session, url: str, *, timeout: tuple[float, float], retries: int,

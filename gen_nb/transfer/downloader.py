@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gen_nb.errors import DestinationExistsError, DownloadCancelled
+from gen_nb.errors import DestinationExistsError
 from gen_nb.transfer._hashing import hash_file
 from gen_nb.transfer._job import Job, finalize
 from gen_nb.transfer._net import probe, shared_session
@@ -150,18 +150,13 @@ def download_to(url: str, target: Target, reporter: Progress,
     """:func:`download` after the source and target are resolved (used by download_many)."""
     started = time.monotonic()
     target.path.parent.mkdir(parents=True, exist_ok=True)
-    try:
+
+    def locked() -> DownloadResult:
         with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=options.cancel,
                              what=str(target.path)):
-            result = _locked(url, target, reporter, options, started)
-    except DownloadCancelled as exc:
-        reporter.finish("cancelled", str(exc))
-        raise
-    except BaseException as exc:
-        reporter.finish("failed", str(exc)[:200] or type(exc).__name__)
-        raise
-    reporter.finish("done", "already there" if result.skipped else None)
-    return result
+            return _locked(url, target, reporter, options, started)
+
+    return reporter.run(locked, lambda result: "already there" if result.skipped else None)
 
 
 def _locked(url: str, target: Target, reporter: Progress, options: DownloadOptions,

@@ -25,11 +25,27 @@ from types import TracebackType
 
 from gen_nb.errors import DownloadCancelled, DownloadLockedError, TransferError
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DestinationLock"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "DestinationLock", "open_no_follow"]
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL = 0.05
 
+
+
+def open_no_follow(path: Path) -> int:
+    """``os.open`` a file for reading and writing (created if missing), refusing symlinks.
+
+    A symbolic link planted under a name gen_nb writes (``.part``, ``.lock``) would redirect
+    the bytes elsewhere; it raises :class:`TransferError` instead of being followed.
+    """
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise TransferError(f"{path} is a symbolic link; gen_nb never writes through "
+                                f"links. Remove it and try again.") from exc
+        raise
 
 class DestinationLock:
     """Exclusive lock on ``path`` (a ``.lock`` file); a context manager.
@@ -66,14 +82,7 @@ class DestinationLock:
                 time.sleep(_POLL)
 
     def _try_once(self) -> int | None:
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            fd = os.open(self.path, flags, 0o644)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise TransferError(f"{self.path} is a symbolic link; gen_nb never writes "
-                                    f"through links. Remove it and try again.") from exc
-            raise
+        fd = open_no_follow(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 __all__ = ["Phase", "Progress", "ProgressSink", "ProgressState", "TqdmLike", "make_sink"]
 
@@ -125,6 +125,9 @@ def make_sink(progress: Any, description: str = "") -> ProgressSink | None:
                     f"tqdm-like object with update(); got {type(progress).__name__}")
 
 
+T = TypeVar("T")
+
+
 class Progress:
     """Thread-safe, throttled progress reporter for one transfer (or an aggregate).
 
@@ -193,6 +196,25 @@ class Progress:
             if phase == "done" and self.total is None:
                 self.total = self.done
             self._emit(force=True)
+
+    def run(self, work: Callable[[], T], done_message: Callable[[T], str | None] = lambda _: None,
+            ) -> T:
+        """Run ``work()`` and deliver its outcome as the final state: done, cancelled or failed.
+
+        The exception (if any) propagates unchanged after the sink has seen it.
+        """
+        from gen_nb.errors import DownloadCancelled
+
+        try:
+            result = work()
+        except DownloadCancelled as exc:
+            self.finish("cancelled", str(exc))
+            raise
+        except BaseException as exc:
+            self.finish("failed", str(exc)[:200] or type(exc).__name__)
+            raise
+        self.finish("done", done_message(result))
+        return result
 
     def state(self) -> ProgressState:
         elapsed = max(0.0, self.clock() - self._started)

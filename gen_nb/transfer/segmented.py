@@ -26,7 +26,6 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 import requests
 
 from gen_nb.errors import DownloadCancelled
-from gen_nb.errors import parse_retry_after as _retry_after
 from gen_nb.transfer._body import BodyReader, ReadInterrupted, fill, write_at
 from gen_nb.transfer._hashing import PrefixHasher
 from gen_nb.transfer._job import (
@@ -38,11 +37,10 @@ from gen_nb.transfer._job import (
     verify_digests,
 )
 from gen_nb.transfer._net import (
-    IDENTITY,
-    NETWORK_ERRORS,
     Retrier,
+    get_from,
     probe,
-    raise_for_answer,
+    usable,
     watch_cancel,
 )
 from gen_nb.transfer.plan import classify_response, piece_ranges, plan_resume
@@ -214,23 +212,15 @@ class _Run:
 
     def _open(self, seg: list[int], retrier: Retrier) -> requests.Response | None:
         at, end = seg[0] + seg[2], seg[1]
-        headers = {"Range": f"bytes={at}-{end - 1}", **IDENTITY}
-        if self.sidecar.validator:
-            headers["If-Range"] = self.sidecar.validator
-        try:
-            response = self.job.session.get(self.job.url, headers=headers, stream=True,
-                                            timeout=self.job.timeout)
-        except NETWORK_ERRORS as exc:
-            retrier.pause(type(exc).__name__, cause=exc)
+        job = self.job
+        response = get_from(job.session, job.url, job.timeout, retrier, start=at, end=end,
+                            validator=self.sidecar.validator)
+        if response is None:
             return None
         answer = classify_response(at, response.status_code, response.headers,
                                    self.sidecar.total, self.sidecar.etag, end=end)
-        if answer.kind == "retry":
-            response.close()
-            retrier.pause(answer.reason, _retry_after(response.headers.get("Retry-After")))
+        if not usable(answer, response, retrier, job.url, job.what):
             return None
-        if answer.kind == "fail":
-            raise_for_answer(response, self.job.url, self.job.what)
         if response.status_code != 206 or answer.kind != "body":
             response.close()   # a 200 is the whole (maybe changed) file: never splice it in
             raise SegmentsUnavailable(answer.reason if answer.kind == "restart" else

@@ -21,16 +21,14 @@ import os
 import requests
 
 from gen_nb.errors import IntegrityError
-from gen_nb.errors import parse_retry_after as _retry_after
 from gen_nb.transfer._body import BodyReader, ReadInterrupted
 from gen_nb.transfer._hashing import HashPipe
 from gen_nb.transfer._job import Job, Outcome, check_space, open_part, verify_digests
 from gen_nb.transfer._net import (
-    IDENTITY,
-    NETWORK_ERRORS,
     Retrier,
     check_cancel,
-    raise_for_answer,
+    get_from,
+    usable,
     watch_cancel,
 )
 from gen_nb.transfer.headers import server_digests
@@ -107,27 +105,17 @@ class _Stream:
         return self._finish()
 
     def _request(self) -> tuple[Answer, requests.Response] | None:
-        headers = dict(IDENTITY)
-        if self.offset:
-            headers["Range"] = f"bytes={self.offset}-"
-            if self.sidecar.validator:
-                headers["If-Range"] = self.sidecar.validator
-        try:
-            response = self.job.session.get(self.job.url, headers=headers, stream=True,
-                                            timeout=self.job.timeout)
-        except NETWORK_ERRORS as exc:
-            self.retrier.pause(type(exc).__name__, cause=exc)
+        job = self.job
+        response = get_from(job.session, job.url, job.timeout, self.retrier, start=self.offset,
+                            validator=self.sidecar.validator)
+        if response is None:
             return None
         known = self.offset > 0
         answer = classify_response(self.offset, response.status_code, response.headers,
                                    self.sidecar.total if known else None,
                                    self.sidecar.etag if known else None)
-        if answer.kind == "retry":
-            response.close()
-            self.retrier.pause(answer.reason, _retry_after(response.headers.get("Retry-After")))
+        if not usable(answer, response, self.retrier, job.url, job.what):
             return None
-        if answer.kind == "fail":
-            raise_for_answer(response, self.job.url, self.job.what)
         return answer, response
 
     def _restart(self, reason: str) -> None:

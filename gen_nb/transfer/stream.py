@@ -130,16 +130,7 @@ def stream_to(src: Any, dest: Any, *, method: str = "PUT",
     reporter = Progress(make_sink(progress, f"→ {shown_dest}"))
     job = _Stream(url, dest, method, dict(headers or {}), reporter, cancel, timeout,
                   chunk_size, retries)
-    try:
-        result = job.run(str(shown_dest))
-    except DownloadCancelled as exc:
-        reporter.finish("cancelled", str(exc))
-        raise
-    except BaseException as exc:
-        reporter.finish("failed", str(exc)[:200] or type(exc).__name__)
-        raise
-    reporter.finish("done")
-    return result
+    return reporter.run(lambda: job.run(str(shown_dest)))
 
 
 class _Stream:
