@@ -182,3 +182,11 @@ def test_moto_refusal_is_an_upload_rejected_error(sb: Any, s3: Any) -> None:
         stream_to(url, presigned)
     assert info.value.status == 404
 
+
+def test_giving_up_does_not_promise_a_partial_file(sb: Any) -> None:
+    url = sb.large_media_url(MiB, "gone.bin")
+    sb.inject(server="storage", status=503)
+    with pytest.raises(TransferError) as caught:
+        stream_to(url, sb.storage_put_url("gone.bin"), retries=1)
+    assert "nothing was kept" in str(caught.value)
+    assert "partial file" not in str(caught.value)

@@ -89,6 +89,7 @@ class Retrier:
     cancel: threading.Event | None = None
     attempt: int = 0
     total_pauses: int = field(default=0)
+    after_giving_up: str = "a partial file is kept for resuming"
 
     def progressed(self) -> None:
         self.attempt = 0
@@ -98,7 +99,7 @@ class Retrier:
         """Wait before the next attempt; raise TransferError when the budget is used up."""
         if self.attempt >= self.retries:
             raise TransferError(f"{self.what} failed after {self.retries} retries: {reason}. "
-                                "Try again later; a partial file is kept for resuming.") from cause
+                                f"Try again later; {self.after_giving_up}.") from cause
         if retry_after is not None and retry_after > RETRY_AFTER_MAX:
             raise TransferError(f"{self.what}: the server asks to wait {retry_after:g} s "
                                 f"({reason}); try again later.") from cause

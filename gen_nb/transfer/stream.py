@@ -142,7 +142,8 @@ class _Stream:
         self.chunk_size = chunk_size
         self.session = shared_session()
         self.what = f"Streaming {display_url(url)}"
-        self.retrier = Retrier(retries, self.what, cancel)
+        self.retrier = Retrier(retries, self.what, cancel,
+                               after_giving_up="nothing was kept (a stream starts over)")
 
     def run(self, shown_dest: str) -> StreamResult:
         started = time.monotonic()
@@ -207,8 +208,8 @@ class _Stream:
         if hasattr(self.dest, "write") and body.count:
             raise TransferError(f"{self.what} broke after {body.count} bytes were written to "
                                 f"the file object ({reason}); it cannot be retried.") from cause
-        if body.count:
-            self.retrier.progressed()
+        # no budget reset when bytes went out: a stream keeps nothing and starts over, so a
+        # destination that always fails after reading part of the body must not loop forever
         self.retrier.pause(reason, retry_after, cause=cause)
 
     def _send(self, body: _SourceBody, source: requests.Response) -> tuple[int, str | None]:
