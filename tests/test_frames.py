@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from gen_nb.models import (
     OutputResource,
     Render,
 )
+from gen_nb.transfer import DownloadResult, TransferResult
 
 XSS = '<img src=x onerror=alert(1)>'
 STRING = pd.StringDtype()
@@ -59,31 +59,6 @@ TRANSFER_DTYPES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class FakeTransferResult:
-    """The contract's TransferResult fields (gen_nb.transfer is written in parallel)."""
-
-    src: str
-    status: str
-    path: Path | None
-    bytes: int
-    sha256: str | None
-    seconds: float
-    error: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class FakeDownloadResult:
-    path: Path
-    url: str
-    bytes: int
-    resumed_from: int
-    sha256: str
-    seconds: float
-    skipped: bool
-    segments: int
-
-
 @pytest.fixture()
 def renders() -> list[Render]:
     return Engine.from_api(EXAMPLES["engine"]).renders()
@@ -100,11 +75,11 @@ def _resources() -> list[ContentResource]:
 
 def _transfers() -> list[Any]:
     return [
-        FakeTransferResult("https://cdn.gen.pro/a.mp4", "done", Path("/tmp/d/a.mp4"), 10, "ab",
-                           0.5, None),
-        FakeTransferResult("https://cdn.gen.pro/b.mp4", "failed", None, 0, None, 1.0, "HTTP 404"),
-        FakeDownloadResult(Path("/tmp/d/c.mp4"), "https://cdn.gen.pro/c.mp4", 7, 0, "cd", 0.1,
-                           True, 1),
+        TransferResult("https://cdn.gen.pro/a.mp4", "done", Path("/tmp/d/a.mp4"), 10, "ab",
+                       0.5, None),
+        TransferResult("https://cdn.gen.pro/b.mp4", "failed", None, 0, None, 1.0, "HTTP 404"),
+        DownloadResult(Path("/tmp/d/c.mp4"), "https://cdn.gen.pro/c.mp4", 7, 0, "cd", 0.1,
+                       skipped=True),
         {"src": "https://cdn.gen.pro/d.mp4", "status": "cancelled", "path": None, "bytes": 3,
          "sha256": None, "seconds": 2.0, "error": "cancelled"},
     ]
@@ -234,16 +209,6 @@ def test_transfers_frame_from_every_result_shape() -> None:
     assert df.bytes.tolist() == [10, 0, 7, 3]
     single = frames.transfers_frame(_transfers()[2])
     assert single.status.tolist() == ["skipped"]
-
-
-def test_transfers_frame_takes_the_real_transfer_classes_when_present() -> None:
-    transfer = pytest.importorskip("gen_nb.transfer")
-    result_cls = getattr(transfer, "TransferResult", None)
-    if result_cls is None:
-        pytest.skip("gen_nb.transfer.TransferResult not there yet")
-    result = result_cls(src="https://cdn.gen.pro/a.mp4", status="done", path=Path("a.mp4"),
-                        bytes=1, sha256="x", seconds=0.1, error=None)
-    assert frames.transfers_frame([result]).status.tolist() == ["done"]
 
 
 def test_stream_result_status_maps_http_codes() -> None:
