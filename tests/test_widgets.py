@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets
 import pytest
 import requests
-from ipywidgets.widgets.widget import _instances
+from _widget_support import all_states, click
 
 from gen_nb.errors import DownloadCancelled
 from gen_nb.widgets import (
@@ -27,33 +27,6 @@ from gen_nb.widgets import (
 
 XSS = "<img src=x onerror=alert(1)>"
 WAIT = 60  # seconds a worker may take at most in these tests (never a timing assertion)
-
-
-def click(button: ipywidgets.Button) -> None:
-    """Exactly what the front end sends when the button is clicked."""
-    button._handle_custom_msg({"event": "click"}, [])
-
-
-def all_states(root: ipywidgets.Widget) -> Iterator[tuple[ipywidgets.Widget, dict[str, Any]]]:
-    """Every widget reachable from root (children, layout, style …) with its synced state."""
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        if widget.model_id in seen:
-            continue
-        seen.add(widget.model_id)
-        state = widget.get_state()
-        yield widget, state
-        pending: list[Any] = [state]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, dict):
-                pending.extend(value.values())
-            elif isinstance(value, list | tuple):
-                pending.extend(value)
-            elif isinstance(value, str) and value.startswith("IPY_MODEL_"):
-                stack.append(_instances[value[10:]])
 
 
 def completed(client: Any) -> Any:

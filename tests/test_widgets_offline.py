@@ -10,13 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ipywidgets
 import pytest
-from ipywidgets.widgets.widget import _instances
+from _widget_support import all_states, click, html_values
 
 from gen_nb.errors import (
     DownloadCancelled,
@@ -163,32 +161,6 @@ def fake(renders: list[Render]) -> FakeClient:
     return FakeClient(renders)
 
 
-def all_states(root: ipywidgets.Widget) -> Iterator[tuple[ipywidgets.Widget, dict[str, Any]]]:
-    """Every widget reachable from root (children, layout, style …) with its synced state."""
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        widget = stack.pop()
-        if widget.model_id in seen:
-            continue
-        seen.add(widget.model_id)
-        state = widget.get_state()
-        yield widget, state
-        pending = [state]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, dict):
-                pending.extend(value.values())
-            elif isinstance(value, list | tuple):
-                pending.extend(value)
-            elif isinstance(value, str) and value.startswith("IPY_MODEL_"):
-                stack.append(_instances[value[10:]])
-
-
-def html_values(root: ipywidgets.Widget) -> list[str]:
-    return [s["value"] for wd, s in all_states(root) if isinstance(wd, ipywidgets.HTML)]
-
-
 # --- RenderPicker / Gallery ---------------------------------------------------------------------
 
 def test_picker_filters_by_engine_status_and_text(fake: FakeClient) -> None:
@@ -269,7 +241,7 @@ def test_gallery_pages_and_selects(fake: FakeClient, renders: list[Render]) -> N
     seen: list[Any] = []
     gallery.on_select(seen.append)
     card_button = gallery.card_buttons["111"]
-    card_button._handle_custom_msg({"event": "click"}, [])
+    click(card_button)
     assert gallery.value.id == "111" and seen[-1].id == "111"
     assert gallery.card_buttons["111"].description == "Selected"
     gallery.select("100")
@@ -287,7 +259,7 @@ def test_preview_thumbnail_then_video_on_demand(renders: list[Render]) -> None:
     assert "<video" not in preview.html.value
     played: list[Any] = []
     preview.on_play(played.append)
-    preview.play_button._handle_custom_msg({"event": "click"}, [])
+    click(preview.play_button)
     value = preview.html.value
     assert "<video" in value and 'preload="none"' in value and f"{CDN}/outputs/r0.mp4" in value
     assert "autoplay" not in value and "loop" not in value
@@ -359,7 +331,7 @@ def test_download_cancel_then_resume_then_fail(fake_download: FakeTransfer,
                                                renders: list[Render]) -> None:
     button = DownloadButton(renders[0])
     fake_download.gate.clear()
-    button.button._handle_custom_msg({"event": "click"}, [])
+    click(button.button)
     assert fake_download.started.wait(5)
     assert button.running and button.button.disabled and not button.cancel_button.disabled
     button.click()  # a second click while running does nothing
@@ -445,7 +417,7 @@ def test_publish_counters_violations_and_flow(fake: FakeClient, renders: list[Re
     panel.platform_boxes["tiktok"].value = True
     done: list[Post] = []
     panel.on_done(done.append)
-    panel.publish_button._handle_custom_msg({"event": "click"}, [])
+    click(panel.publish_button)
     assert panel.wait(5)
     assert "published" in panel.status.value and panel.post.state == "published"
     assert "https://tiktok.example/@me/1" in panel.links.value
@@ -491,7 +463,7 @@ def test_delete_needs_two_clicks_and_can_back_out(fake: FakeClient,
     assert button.plan is None and button.confirm_button.layout.display == "none"
     button.click()
     button.wait(5)
-    button.confirm_button._handle_custom_msg({"event": "click"}, [])
+    click(button.confirm_button)
     button.wait(5)
     assert fake.calls[-1] == ("delete", ("900", True, False))
     assert button.deleted and deleted and deleted[0].deleted
