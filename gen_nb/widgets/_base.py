@@ -57,6 +57,27 @@ class Panel(w.VBox):
         printer.text(repr(self) if cycle else self.text_fallback())
 
 
+class JobPanel(Panel):
+    """A Panel whose work runs as one :class:`Job` at a time: ``wait()`` and ``on_done()``.
+
+    Subclasses call :meth:`_init_job` in ``__init__`` and call ``self._done_callbacks(outcome)``
+    when the work succeeds.
+    """
+
+    def _init_job(self, name: str) -> None:
+        self._job = Job(name)
+        self._done_callbacks = Callbacks()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Join the worker thread (for scripts and tests); True when it has finished."""
+        return self._job.wait(timeout)
+
+    def on_done(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
+        """Call ``callback(outcome)`` when the work succeeds (in the worker thread): the
+        DownloadResult / StreamResult, the finished Post or Generation, the DeletePlan."""
+        self._done_callbacks.register(callback, remove)
+
+
 def show_message(label: w.Label, text: str, *, bad: bool = False, good: bool = False) -> None:
     """Write plain text into a Label, red for errors and green for success."""
     label.value = text

@@ -19,7 +19,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets._base import Callbacks, Job, Panel, show_error, show_message
+from gen_nb.widgets._base import JobPanel, show_error, show_message
 from gen_nb.widgets._format import plan_lines, resource_id_of
 
 __all__ = ["DeleteButton"]
@@ -29,7 +29,7 @@ def _visible(widget: w.Widget, shown: bool) -> None:
     widget.layout.display = None if shown else "none"
 
 
-class DeleteButton(Panel):
+class DeleteButton(JobPanel):
     """Two-click permanent delete of a render's stored file (or any content resource).
 
     ``click()`` = first click (dry run), ``confirm()`` = the second, explicit click,
@@ -42,8 +42,7 @@ class DeleteButton(Panel):
     def __init__(self, client: Any, target: Any = None) -> None:
         super().__init__()
         self._client = client
-        self._job = Job("delete")
-        self._deleted_callbacks = Callbacks()
+        self._init_job("delete")
         self.plan: Any = None
         self.deleted = False
         self.button = w.Button(description="Delete…", icon="trash", button_style="warning",
@@ -101,12 +100,9 @@ class DeleteButton(Panel):
         _visible(self.confirm_button, False)
         _visible(self.cancel_button, False)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._job.wait(timeout)
-
     def on_deleted(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
-        """Call ``callback(plan)`` after a successful delete."""
-        self._deleted_callbacks.register(callback, remove)
+        """Call ``callback(plan)`` after a successful delete (the same as ``on_done``)."""
+        self.on_done(callback, remove)
 
     # -- internals -------------------------------------------------------------------------------
     def _busy(self, text: str) -> None:
@@ -154,7 +150,7 @@ class DeleteButton(Panel):
         _visible(self.button, True)
         self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
         show_message(self.message, f"Deleted content resource {plan.resource_id}.", good=True)
-        self._deleted_callbacks(plan)
+        self._done_callbacks(plan)
 
     def _failed(self, exc: BaseException) -> None:
         self._idle()

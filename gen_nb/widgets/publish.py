@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
 from gen_nb.errors import WaitTimeout
 from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Job, Panel, show_error, show_message
+from gen_nb.widgets._base import JobPanel, show_error, show_message
 from gen_nb.widgets._format import counter_text, post_state_text
 
 __all__ = ["PublishPanel"]
@@ -35,7 +34,7 @@ def _visible(widget: w.Widget, shown: bool) -> None:
     widget.layout.display = None if shown else "none"
 
 
-class PublishPanel(Panel):
+class PublishPanel(JobPanel):
     """Publish ``render`` (a Render, resource or URL) to the ticked platforms.
 
     ``click()`` publishes (same as the button), ``wait(timeout)`` joins the worker, ``cancel()``
@@ -53,8 +52,7 @@ class PublishPanel(Panel):
         self.post: Any = None
         self.violations: list[str] = []
         self._rules: dict[str, Any] = {}
-        self._job = Job("publish")
-        self._done_callbacks = Callbacks()
+        self._init_job("publish")
         self._build()
         self._load_platforms()
         self._update()
@@ -122,17 +120,9 @@ class PublishPanel(Panel):
         """Same as clicking Publish (does nothing while there are violations)."""
         self.publish_button.click()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Join the worker (publish + follow); True when it has finished."""
-        return self._job.wait(timeout)
-
     def cancel(self) -> None:
         """Stop following the post's status (the post itself is not cancelled)."""
         self._job.cancel()
-
-    def on_done(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
-        """Call ``callback(post)`` once the post is published or failed."""
-        self._done_callbacks.register(callback, remove)
 
     # -- checks ----------------------------------------------------------------------------------
     def _on_change(self, _change: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import ipywidgets as w
 
 from gen_nb.errors import DownloadCancelled
 from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Job, Panel, Throttle, show_error, show_message
+from gen_nb.widgets._base import JobPanel, Throttle, show_error, show_message
 from gen_nb.widgets._format import (
     format_bytes,
     format_duration,
@@ -52,16 +51,15 @@ def _source_url(src: Any) -> str | None:
     return src if isinstance(src, str) else getattr(src, "url", None)
 
 
-class _TransferPanel(Panel):
+class _TransferPanel(JobPanel):
     """Run button + Cancel + bar + label, driving one transfer Job at a time."""
 
     _verb = "Transfer"
 
     def __init__(self, src: Any = None) -> None:
         super().__init__()
-        self._job = Job(self._verb.lower())
+        self._init_job(self._verb.lower())
         self._throttle = Throttle(10.0)
-        self._done_callbacks = Callbacks()
         self.button = w.Button(description=self._verb, icon=self._icon, button_style="primary")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
         self.bar = w.FloatProgress(value=0.0, min=0.0, max=100.0, bar_style="",
@@ -96,14 +94,6 @@ class _TransferPanel(Panel):
     def cancel(self) -> None:
         """Ask the running transfer to stop; the partial file is kept for a resume."""
         self._job.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Join the worker thread (for scripts and tests); True when it has finished."""
-        return self._job.wait(timeout)
-
-    def on_done(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
-        """Call ``callback(result)`` after a successful transfer (in the worker thread)."""
-        self._done_callbacks.register(callback, remove)
 
     def set_source(self, src: Any) -> None:
         """Point at another source (URL, Render, LayerOutput, resource) and reset the display."""

@@ -15,19 +15,18 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 
 from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Job, Panel, show_error, show_message
+from gen_nb.widgets._base import JobPanel, show_error, show_message
 from gen_nb.widgets._format import status_text
 
 __all__ = ["RenderWatcher"]
 
 
-class RenderWatcher(Panel):
+class RenderWatcher(JobPanel):
     """Live status of one render (generation): pending → processing → completed / failed.
 
     With ``generation_id`` it watches at once (unless ``autostart=False``); with ``engine_id``
@@ -50,8 +49,7 @@ class RenderWatcher(Panel):
         self.timeout, self.poll_interval = timeout, poll_interval
         self.statuses: list[str] = []
         self.generation: Any = None
-        self._job = Job("watch")
-        self._done_callbacks = Callbacks()
+        self._init_job("watch")
         self._started_at: float | None = None
         self._stopped: Any = None
         self._final = False
@@ -119,13 +117,6 @@ class RenderWatcher(Panel):
     def stop_watching(self) -> None:
         """Stop following the status (the render itself goes on)."""
         self._job.cancel()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._job.wait(timeout)
-
-    def on_done(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
-        """Call ``callback(generation)`` when the render ends (completed, failed or stopped)."""
-        self._done_callbacks.register(callback, remove)
 
     # -- internals -------------------------------------------------------------------------------
     def _work(self, cancel: threading.Event) -> Any:
