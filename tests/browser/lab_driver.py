@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from notebook_harness import kernel_env
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -116,16 +118,12 @@ def _private_dirs(workdir: Path) -> dict[str, str]:
 
 def lab_env(workdir: Path, sandbox: Any, download_dir: Path) -> dict[str, str]:
     """The server's (and so its kernels') environment: private Jupyter dirs, this sandbox only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GEN_", "JUPYTER"))}
+    env = {k: v for k, v in kernel_env(sandbox, download_dir).items()
+           if not k.startswith("JUPYTER")}
     env.update(_private_dirs(workdir))
     env.update({
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
-        "GEN_API_BASE_URL": sandbox.api_base,
-        "GEN_API_KEY": sandbox.api_key,
-        "GEN_AGENT_ID": str(sandbox.agent_id),
-        "GEN_NB_DOWNLOAD_DIR": str(download_dir),
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
     })
     return env
 
