@@ -7,7 +7,7 @@ import http.client
 import io
 import shutil
 import subprocess
-import time
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from gen_nb import sandbox
+from gen_nb.sandbox import faults
 
 KB = 1024
 
@@ -252,14 +253,29 @@ def test_stall_mid_body_times_out(sb: sandbox.Sandbox) -> None:
         _read_all(url, timeout=(5, 0.3))
 
 
-def test_rate_caps_throughput(sb: sandbox.Sandbox) -> None:
-    """Lower bound only: 200 KB at 400 KB/s cannot arrive in under 0.4 s."""
-    url = sb.large_media_url(200_000, name="rate.bin")
-    sb.inject("cdn", rate=400_000, times=1)
-    started = time.monotonic()
-    status, body = _read_all(url)
-    assert status == 200 and len(body) == 200_000
-    assert time.monotonic() - started >= 0.4
+def test_rate_paces_the_body_without_real_waiting() -> None:
+    """The rate knob asks to wait until ``sent / rate`` seconds have passed, in small pieces
+    (checked on the shaping function with a stop Event that records instead of sleeping)."""
+
+    class RecordingStop(threading.Event):
+        def __init__(self) -> None:
+            super().__init__()
+            self.waits: list[float] = []
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.waits.append(timeout or 0.0)
+            return False
+
+    stop, counted = RecordingStop(), []
+    pieces = list(faults.shape_body([b"x" * 200_000], {"rate": 400_000}, None, stop,
+                                    counted.append))
+    assert b"".join(pieces) == b"x" * 200_000 and sum(counted) == 200_000
+    assert max(len(p) for p in pieces) <= 400_000 // 20      # ≥ 20 pieces a second
+    assert stop.waits == sorted(stop.waits)                 # each piece waits longer
+    assert 0.45 < stop.waits[-1] <= 0.5                      # the last one: 200 KB / 400 KB/s
+    unpaced = RecordingStop()
+    assert list(faults.shape_body([b"y" * 10], {}, None, unpaced, counted.append)) == [b"y" * 10]
+    assert unpaced.waits == []
 
 
 @pytest.mark.parametrize(("header", "check"), [
