@@ -71,8 +71,8 @@ class HashPipe:
     WRITEBACK_EVERY = 32 << 20
 
     def __init__(self, buffer_size: int, buffers: int = 3, *, fd: int | None = None,
-                 path: Path | None = None, writeback: bool = False) -> None:
-        self.fd, self.path, self.writeback = fd, path, writeback
+                 path: Path | None = None) -> None:
+        self.fd, self.path = fd, path
         self._written_back = 0
         self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
         for _ in range(buffers):
@@ -166,7 +166,7 @@ class HashPipe:
                 write_at(self.fd, view, self._offset, self.path or Path("?"))
             self._offset += len(view)
             self._digests.update(view)
-            if self.writeback and self._offset - self._written_back >= self.WRITEBACK_EVERY:
+            if self.fd is not None and self._offset - self._written_back >= self.WRITEBACK_EVERY:
                 self._start_writeback()
         elif kind == "reset":
             self._digests, self._offset = _Digests(item[1]), item[2]

@@ -63,8 +63,7 @@ def download_single(job: Job, sidecar: Sidecar | None) -> Outcome:
 class _Stream:
     def __init__(self, job: Job, sidecar: Sidecar | None, offset: int) -> None:
         self.job = job
-        self.pipe = HashPipe(job.chunk_size, PIPE_BUFFERS, path=job.target.part,
-                             writeback=True)   # fsync or not: the page cache stays small
+        self.pipe = HashPipe(job.chunk_size, PIPE_BUFFERS, path=job.target.part)
         self.fd: int | None = None
         if offset:
             self._file(truncate=False)
