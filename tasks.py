@@ -49,6 +49,11 @@ TASK_DEBIAN_PACKAGES = {
 TASK_EXTRAS = {"lab": ("test",), "test": ("test", "media"), "bench": ("test",),
                "media": ("test", "media")}
 PYTEST_NO_TESTS = 5
+# Run a second time as on a platform without fcntl, xattrs, pwrite, … (see tests/conftest.py).
+PORTABLE_TESTS = ("tests/test_portability.py", "tests/test_download.py",
+                  "tests/test_download_faults.py", "tests/test_download_segmented.py",
+                  "tests/test_download_many.py", "tests/test_stream.py",
+                  "tests/test_transfer_sidecar_lock.py")
 
 
 def say(message: str) -> None:
@@ -209,19 +214,31 @@ def task_lab(extra: Sequence[str]) -> int:
     os.execve(cmd[0], cmd, venv_env())
 
 
+def _pytest(args: Sequence[str], env: dict[str, str]) -> int:
+    status = run([VENV_BIN / "pytest", *args], env=env)
+    if status == PYTEST_NO_TESTS:
+        say("pytest collected no tests for these arguments; treating that as success")
+        return 0
+    return status
+
+
 def task_test(extra: Sequence[str]) -> int:
-    """ruff, mypy (the core), then pytest; all run, the first failure decides the exit status."""
+    """ruff, mypy (the core), pytest (tests and the package's doctests), then the transfer
+    tests again on a simulated platform without POSIX extras (only when no arguments narrow
+    the run); all run, the first failure decides the exit status."""
     ruff = run([VENV_BIN / "ruff", "check", "."], env=venv_env())
     mypy = run([VENV_BIN / "mypy"], env=venv_env())
-    tests = run([VENV_BIN / "pytest", *extra], env=venv_env())
-    if tests == PYTEST_NO_TESTS:
-        say("pytest collected no tests for these arguments; treating that as success")
-        tests = 0
+    tests = _pytest(extra, venv_env())
+    portable = 0
+    if not extra:
+        say("again, as on a platform without fcntl, xattrs, fadvise, pwrite, O_NOFOLLOW")
+        portable = _pytest(["-q", *PORTABLE_TESTS],
+                           {**venv_env(), "GEN_NB_SIMULATE_PLATFORM": "portable"})
     if ruff != 0:
         say("ruff reported problems (see above)")
     if mypy != 0:
         say("mypy reported problems in the core (see above)")
-    return ruff or mypy or tests
+    return ruff or mypy or tests or portable
 
 
 def task_bench(extra: Sequence[str]) -> int:

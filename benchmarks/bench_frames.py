@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a clone, uninstalled
 
 from gen_nb.frames import RENDER_COLUMNS, renders_frame
-from gen_nb.models import LayerOutput, Render
+from gen_nb.api.models import LayerOutput, Render
 
 TARGET_RATIO = 3.0
 _STATUSES = ("completed", "completed", "completed", "failed", "processing", "pending", "stopped")

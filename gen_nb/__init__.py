@@ -19,8 +19,10 @@ logging.getLogger("gen_nb").addHandler(logging.NullHandler())
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    "Client": "gen_nb.client",
-    "connect": "gen_nb.client",
+    "Client": "gen_nb.api.client",
+    "connect": "gen_nb.api.client",
+    "GenError": "gen_nb.api.errors",
+    "TransferOptions": "gen_nb.api.settings",
     "download": "gen_nb.transfer",
     "download_many": "gen_nb.transfer",
     "stream_to": "gen_nb.transfer",
@@ -30,23 +32,21 @@ _EXPORTS: dict[str, str] = {
     "transfers_frame": "gen_nb.frames",
     "show": "gen_nb.display",
 }
-_SUBMODULES = ("errors", "models", "sandbox", "transfer", "frames", "display", "widgets", "client",
-               "config", "cli")
+_SUBMODULES = ("api", "sandbox", "transfer", "frames", "display", "widgets", "cli")
 
 __all__ = [
     "Client",
+    "GenError",
+    "TransferOptions",
     "__version__",
+    "api",
     "cli",
-    "client",
-    "config",
     "connect",
     "display",
     "download",
     "download_many",
-    "errors",
     "frames",
     "layers_frame",
-    "models",
     "renders_frame",
     "resources_frame",
     "sandbox",
@@ -58,7 +58,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gen_nb.client import Client, connect
+    from gen_nb.api.client import Client, connect
+    from gen_nb.api.errors import GenError
+    from gen_nb.api.settings import TransferOptions
     from gen_nb.display import show
     from gen_nb.frames import layers_frame, renders_frame, resources_frame, transfers_frame
     from gen_nb.transfer import download, download_many, stream_to

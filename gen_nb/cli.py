@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("-o", "--output", default=None,
                           help="folder (or file path) to save to; default $GEN_NB_DOWNLOAD_DIR "
                                "or ./downloads")
-    download.add_argument("--segments", type=int, default=1,
+    download.add_argument("--segments", type=_positive, default=1,
                           help="parallel ranges (default 1)")
     download.add_argument("--overwrite", action="store_true",
                           help="replace a different file already there")
@@ -69,6 +69,17 @@ def _parser() -> argparse.ArgumentParser:
                         help="extra upload header 'Name: value' (repeatable)")
     _common(stream)
     return parser
+
+
+def _positive(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1, not {text!r}")
+    return value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -91,14 +102,12 @@ def _source(text: str) -> Any:
 
 
 def _bar(args: argparse.Namespace, label: str) -> Any:
-    from gen_nb.transfer.progress import progress_disabled
+    from gen_nb.api.settings import TransferOptions
+    from gen_nb.transfer.progress import make_bar
 
-    if args.no_progress or progress_disabled():
+    if args.no_progress or not TransferOptions.from_env().progress:
         return False
-    from tqdm import tqdm
-
-    return tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
-                file=sys.stderr, dynamic_ncols=True, leave=False)
+    return make_bar(label, file=sys.stderr, leave=False)
 
 
 def _run_cancellable(work: Callable[[threading.Event], Any]) -> Any:
@@ -179,7 +188,7 @@ def _stream(args: argparse.Namespace) -> int:
 
 def exit_code(exc: BaseException) -> int:
     """The exit status for an error (see the module docstring)."""
-    from gen_nb.errors import (
+    from gen_nb.api.errors import (
         AuthenticationError,
         ConfigError,
         DownloadCancelled,

@@ -32,16 +32,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from gen_nb._media import (
+from gen_nb.api.models import file_name_from_url
+from gen_nb.media import (
     EMBED_LIMIT,
     Media,
     blocked,
-    describe,
     local_file_url,
+    preview_of,
     safe_url,
     short,
 )
-from gen_nb.models import file_name_from_url
 
 __all__ = [
     "EMBED_LIMIT",
@@ -126,7 +126,7 @@ def thumbnail_html(x: Any, *, width: int = 160) -> str:
     >>> thumbnail_html("https://cdn.gen.pro/a.mp4")
     ''
     """
-    media = describe(x)
+    media = preview_of(x)
     if media.thumbnail is None:
         return ""
     return (f'<img class="gen-nb-thumbnail" loading="lazy" src="{_esc(media.thumbnail)}" '
@@ -143,7 +143,7 @@ def player_html(x: Any, *, width: int = 480) -> str:
     >>> 'preload="none"' in player_html("https://cdn.gen.pro/outputs/a.mp4")
     True
     """
-    media = describe(x)
+    media = preview_of(x)
     if blocked(media) or media.src is None:
         return _notes_html(media)
     src, style = _esc(media.src), f'style="max-width:100%" width="{int(width)}"'
@@ -180,7 +180,7 @@ def _notes_html(media: Media, *, badge: bool = True) -> str:
 
 def media_html(x: Any, *, width: int = 480, thumb_width: int = 160) -> str:
     """The whole preview :func:`show` renders: heading, thumbnail, then player (or notes)."""
-    media = describe(x)
+    media = preview_of(x)
     title = f" — {_esc(media.title)}" if media.title else ""
     badge = "" if blocked(media) else f" {status_badge_html(media.status)}"
     return (f'<div class="gen-nb-show" style="font-family:sans-serif;font-size:13px">'
@@ -243,7 +243,7 @@ def show(x: Any, *, embed: bool = False, embed_limit: int = EMBED_LIMIT,
     >>> gen_nb.show(render)                                    # doctest: +SKIP
     >>> gen_nb.show(gen_nb.download(render, "downloads/"))     # doctest: +SKIP
     """
-    media = describe(x, embed, embed_limit)
+    media = preview_of(x, embed, embed_limit)
     if media.warning:
         warnings.warn(media.warning, UserWarning, stacklevel=2)
     return MediaView(media, width=width)

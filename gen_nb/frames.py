@@ -34,14 +34,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gen_nb.display import link_html, safe_url, status_badge_html
-from gen_nb.models import (
+from gen_nb.api.models import (
     FPS,
     Generation,
     LayerOutput,
     Render,
     parse_time,
 )
+from gen_nb.display import link_html, safe_url, status_badge_html
 
 __all__ = [
     "LAYER_COLUMNS",
@@ -153,7 +153,7 @@ def _as_render(item: Any) -> Render:
 def renders_frame(renders: Any) -> pd.DataFrame:
     """One row per render take, columns and dtypes as in :data:`RENDER_COLUMNS`.
 
-    ``renders`` is a list of :class:`~gen_nb.models.Render` (a :class:`Generation` becomes a
+    ``renders`` is a list of :class:`~gen_nb.api.models.Render` (a :class:`Generation` becomes a
     render without engine context), a single render, or a client / engine (its ``renders()`` is
     called). ``take``/``takes`` say "take n of m"; ``is_current`` marks the take the cell shows.
     Raises TypeError for anything else.
@@ -189,7 +189,7 @@ def layers_frame(source: Any) -> pd.DataFrame:
     """One row per layer output, columns and dtypes as in :data:`LAYER_COLUMNS`.
 
     ``source`` is a render (its layers), a list of renders (all their layers, in order), a
-    :class:`~gen_nb.models.LayerOutput` or a list of them. ``start_seconds`` and
+    :class:`~gen_nb.api.models.LayerOutput` or a list of them. ``start_seconds`` and
     ``duration_seconds`` are frames / 30 (NaN when unknown). Raises TypeError for anything else.
 
     >>> import gen_nb
@@ -214,8 +214,8 @@ def layers_frame(source: Any) -> pd.DataFrame:
 def resources_frame(resources: Any) -> pd.DataFrame:
     """One row per stored file, columns and dtypes as in :data:`RESOURCE_COLUMNS`.
 
-    ``resources`` is a list of :class:`~gen_nb.models.ContentResource` (an
-    :class:`~gen_nb.models.OutputResource` works too; missing fields are NA) or a client (its
+    ``resources`` is a list of :class:`~gen_nb.api.models.ContentResource` (an
+    :class:`~gen_nb.api.models.OutputResource` works too; missing fields are NA) or a client (its
     ``resources()`` is called). ``created_at`` helps with retention ("older than 30 days").
 
     >>> import gen_nb

@@ -1,6 +1,6 @@
 """What a preview shows, decided without any HTML (used by :mod:`gen_nb.display`).
 
-:func:`describe` turns a render, layer output, resource, generation, URL, local path or download
+:func:`preview_of` turns a render, layer output, resource, generation, URL, local path or download
 result into a checked :class:`Media`: URLs in it are safe to put in attributes (http(s) only,
 a relative URL Jupyter serves, or a ``data:`` URI we built when asked to embed), the rest is
 text that the HTML side escapes.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Any
 
-from gen_nb.models import (
+from gen_nb.api.models import (
     ContentResource,
     Generation,
     LayerOutput,
@@ -25,7 +25,7 @@ from gen_nb.models import (
     media_kind,
 )
 
-__all__ = ["EMBED_LIMIT", "Media", "blocked", "describe", "local_file_url", "safe_url", "short"]
+__all__ = ["EMBED_LIMIT", "Media", "blocked", "local_file_url", "preview_of", "safe_url", "short"]
 
 EMBED_LIMIT = 20 * 1024 * 1024
 """Largest local file ``show(..., embed=True)`` inlines as base64 (bytes)."""
@@ -198,7 +198,7 @@ def _is_url(x: Any) -> bool:
         return True
 
 
-def describe(x: Any, embed: bool = False, limit: int = EMBED_LIMIT) -> Media:
+def preview_of(x: Any, embed: bool = False, limit: int = EMBED_LIMIT) -> Media:
     """Turn anything :func:`show` accepts into a checked :class:`Media` (TypeError otherwise).
 
     No side effects but reading a local file when ``embed`` is set; a warning for the caller

@@ -1,12 +1,37 @@
-"""Shared fixtures: one sandbox per test session, a client bound to it, a clean environment."""
+"""Shared fixtures: one sandbox per test session, a client bound to it, a clean environment.
+
+With ``GEN_NB_SIMULATE_PLATFORM=portable`` the session runs as on a platform without the
+POSIX/Linux extras gen_nb uses when present (Windows, macOS): no ``fcntl`` (locks fall back to
+exclusive lock files), no ``setxattr``, ``posix_fadvise``, ``posix_fallocate``, ``pwrite``,
+``preadv`` or ``O_NOFOLLOW``. ``python3 tasks.py test`` runs the transfer tests that way too.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"
+_POSIX_EXTRAS = ("setxattr", "getxattr", "posix_fadvise", "posix_fallocate", "pwrite", "preadv",
+                 "O_NOFOLLOW")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not SIMULATED:
+        return
+    sys.modules["fcntl"] = None  # type: ignore[assignment]  # import fcntl → ImportError
+    for name in _POSIX_EXTRAS:
+        if hasattr(os, name):
+            delattr(os, name)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return "simulated platform: no fcntl, xattrs, fadvise, fallocate, pwrite, preadv, " \
+        "O_NOFOLLOW" if SIMULATED else None
 
 _GEN_VARS = ("GEN_API_KEY", "GEN_AGENT_ID", "GEN_API_BASE_URL", "GEN_ENGINE_PREFIX")
 
@@ -51,7 +76,7 @@ def sb(fresh_sandbox: object) -> object:
 @pytest.fixture()
 def fast_transfer_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Transfer retries back off for 10 ms instead of seconds (fault tests retry a lot)."""
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 0.01)
+    monkeypatch.setattr("gen_nb.transfer.remote.BACKOFF", 0.01)
 
 
 @pytest.fixture()

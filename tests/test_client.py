@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from responses import matchers
 
 import gen_nb
-from gen_nb.client import Client
-from gen_nb.config import resolve_settings
-from gen_nb.errors import (
+from gen_nb.api.client import Client
+from gen_nb.api.settings import resolve_settings
+from gen_nb.api.errors import (
     AuthenticationError,
     ConfigError,
     ConfirmationRequired,
@@ -262,11 +262,24 @@ def test_renders_across_engines_with_status_filter(api, client) -> None:
 def test_render_and_layers(api, client) -> None:
     api.get(f"{API}/vidsheet", json=[ex("engine")])
     api.get(f"{API}/vidsheet/812", json=ex("engine"))
-    render = client.render(56789)
-    assert render.cell_id == "3002" and render.is_current
+    api.get(f"{API}/generations/56789", json=ex("generation_completed"))
+    client.renders()                               # the client now knows where 56789 lives
+    api.calls.reset()
+    render = client.render(56789)                  # the generation + its (cached) engine
+    assert render.cell_id == "3002" and render.is_current and render.status == "completed"
+    assert [c.request.path_url.split("?")[0] for c in api.calls] == ["/v1/generations/56789"]
     names = [la.name for la in client.layers(render)]
     assert names == ["B-roll 1", "Voiceover", "Captions"]
     assert [la.name for la in client.layers("56789")] == names
+
+
+def test_render_by_id_does_not_walk_the_workspace(api, client) -> None:
+    api.get(f"{API}/vidsheet/812", json=ex("engine"))
+    api.get(f"{API}/generations/56789", json=ex("generation_completed"))
+    bare = client.render(56789)
+    assert bare.engine_id is None and bare.url.endswith("render_xyz.mp4") and len(api.calls) == 1
+    placed = client.render(56789, engine_id=812)
+    assert placed.cell_id == "3002" and len(api.calls) == 3
 
 
 def test_render_unknown_to_engines_falls_back_to_generation(api, client) -> None:
@@ -305,7 +318,21 @@ def test_resources_reads_every_page(api, client, sizes, requests_made) -> None:
 
 def test_resources_stop_when_the_server_ignores_page(api, client) -> None:
     api.get(f"{API}/content_resources", json=_page(0, 20))
-    assert len(client.resources()) == 20 and len(api.calls) == 2
+    with pytest.raises(UnexpectedResponseError, match="repeats an earlier page"):
+        client.resources()
+    assert len(api.calls) == 2
+
+
+def test_resources_stop_when_pages_never_end(api, client) -> None:
+    """Rotating ids defeat a repeat check: the page limit still ends the listing."""
+    pages = iter(range(0, 10**6, 20))
+    api.add_callback("GET", f"{API}/content_resources",
+                     callback=lambda req: (200, {}, json.dumps(_page(next(pages), 20))))
+    from gen_nb.api import resources as resource_listing
+
+    with pytest.raises(UnexpectedResponseError, match="no last page"):
+        resource_listing.resources(client._api, None, None, max_pages=30)
+    assert len(api.calls) == 30
 
 
 def test_resources_reject_unknown_type(client) -> None:
@@ -363,7 +390,7 @@ def test_delete_two_phase(api, client) -> None:
                match=[matchers.query_param_matcher({"agent_id": AGENT,
                                                     "confirm_token": "tok_7f3a"})])
     plan = client.delete_resource(4821, confirm=True)
-    assert plan.deleted and plan.would_destroy == {"content_resources": 1}
+    assert plan.deleted and plan.would_destroy["content_resources"] == 1
     assert len(_deletes(api)) == 2
 
 
@@ -399,7 +426,7 @@ def test_random_keys_never_show(secret, kind) -> None:
             c.generation(1)
         sent = mock.calls[0].request.headers
         assert sent.get("X-API-Key") == key or sent.get("Authorization") == f"Bearer {key}"
-    for text in (repr(c), str(c), repr(c.settings), repr(c._session), repr(c._session.auth),
+    for text in (repr(c), str(c), repr(c.settings), repr(c._api.session), repr(c._api.session.auth),
                  str(info.value), repr(info.value)):
         assert key not in text
     c.close()

@@ -11,11 +11,11 @@ import responses
 from _support import body, ex, query
 from responses import matchers
 
-from gen_nb import _builders as build
-from gen_nb.client import Client
-from gen_nb.config import resolve_settings
-from gen_nb.errors import PlatformRuleError, PlatformValidationError, WaitTimeout
-from gen_nb.models import ContentResource, Generation, OutputResource, Render
+from gen_nb.api import post_requests, post_rules
+from gen_nb.api.client import Client
+from gen_nb.api.settings import resolve_settings
+from gen_nb.api.errors import PlatformRuleError, PlatformValidationError, WaitTimeout
+from gen_nb.api.models import ContentResource, Generation, OutputResource, Render
 
 API = "https://api.gen.pro/v1"
 AGENT = "77"
@@ -81,11 +81,11 @@ def test_publish_specific_time_and_given_key(api, client) -> None:
     call = _posts(api)[0]
     sent = body(call)
     assert sent["platform"] == ["youtube", "tiktok"] and sent["title"] == "Launch"
-    assert sent["scheduled_time"] == build.iso_utc(FUTURE) and sent["media_type"] == "REELS"
+    assert sent["scheduled_time"] == post_rules.iso_utc(FUTURE) and sent["media_type"] == "REELS"
     assert sent["thumbnail_url"].endswith("t.jpg")
     assert sent["youtube_options"] == {"visibility": "unlisted"}
     assert call.request.headers["Idempotency-Key"] == "post-1"
-    assert int(call.request.headers["X-Timezone-Offset"]) == build.timezone_offset_minutes()
+    assert int(call.request.headers["X-Timezone-Offset"]) == post_requests.timezone_offset_minutes()
 
 
 @pytest.mark.parametrize(("kwargs", "needle"), [
@@ -184,11 +184,11 @@ def test_posts_window_and_split(api, client) -> None:
 
 def test_post_windows_defaults_and_errors() -> None:
     today = dt.date(2026, 5, 10)
-    assert build.post_windows(today=today) == [(dt.date(2026, 4, 10), dt.date(2026, 6, 9))]
-    assert build.post_windows(end="2026-05-10", today=today)[0][0] == dt.date(2026, 3, 11)
+    assert post_requests.post_windows(today=today) == [(dt.date(2026, 4, 10), dt.date(2026, 6, 9))]
+    assert post_requests.post_windows(end="2026-05-10", today=today)[0][0] == dt.date(2026, 3, 11)
     with pytest.raises(ValueError, match="before"):
-        build.post_windows("2026-05-10", "2026-05-01")
-    for first, last in build.post_windows("2026-01-01", "2027-01-01"):
+        post_requests.post_windows("2026-05-10", "2026-05-01")
+    for first, last in post_requests.post_windows("2026-01-01", "2027-01-01"):
         assert (last - first).days <= 60
 
 
@@ -201,7 +201,7 @@ def test_cancel_and_update_post(api, client) -> None:
     assert post.description == "new"
     sent = body(_posts(api)[0])
     assert sent == {"description": "new", "platform": ["tiktok"],
-                    "scheduled_time": build.iso_utc(FUTURE)}
+                    "scheduled_time": post_rules.iso_utc(FUTURE)}
     with pytest.raises(PlatformRuleError, match="past"):
         client.update_post(7, scheduled_time=PAST)
     assert len(_posts(api)) == 1
@@ -227,7 +227,7 @@ def test_legacy_publish_shape(api, client, when) -> None:
     expected = {"platform": "tiktok", "media_url": CDN_MP4, "description": "hi",
                 "schedule_type": "scheduled" if when else "now", "timezone_offset": 120}
     if when:
-        expected["scheduled_time"] = build.iso_utc(when)
+        expected["scheduled_time"] = post_rules.iso_utc(when)
     assert data == expected
     assert _posts(api)[0].request.headers["Idempotency-Key"]
 
@@ -254,12 +254,12 @@ def test_missing_platforms_endpoint_uses_documented_limits() -> None:
 @pytest.mark.parametrize(("given", "expected"), [("Twitter", ["x"]), (["YT", "yt"], ["youtube"]),
                                                  (("tiktok", " IG "), ["tiktok", "instagram"])])
 def test_normalize_platforms(given, expected) -> None:
-    assert build.normalize_platforms(given) == expected
+    assert post_rules.normalize_platforms(given) == expected
 
 
 def test_parse_when_conventions() -> None:
-    assert build.parse_when("2026-09-20T15:00:00") == dt.datetime(2026, 9, 20, 15, tzinfo=dt.UTC)
-    assert build.parse_when("2026-09-20T08:00:00-07:00") == dt.datetime(2026, 9, 20, 15,
+    assert post_rules.parse_when("2026-09-20T15:00:00") == dt.datetime(2026, 9, 20, 15, tzinfo=dt.UTC)
+    assert post_rules.parse_when("2026-09-20T08:00:00-07:00") == dt.datetime(2026, 9, 20, 15,
                                                                         tzinfo=dt.UTC)
     naive = dt.datetime(2026, 9, 20, 8)
-    assert build.parse_when(naive) == naive.astimezone(dt.UTC)
+    assert post_rules.parse_when(naive) == naive.astimezone(dt.UTC)

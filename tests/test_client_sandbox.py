@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import gen_nb
-from gen_nb import _http
-from gen_nb.client import Client
-from gen_nb.config import resolve_settings
-from gen_nb.errors import (
+from gen_nb.api import transport as _http
+from gen_nb.api.client import Client
+from gen_nb.api.settings import resolve_settings
+from gen_nb.api.errors import (
     AuthenticationError,
     ConfirmationRequired,
     InsufficientCreditsError,
@@ -54,7 +54,8 @@ def c(sb: Any) -> Iterator[Client]:
     """A client bound to the private sandbox whose retry sleeps are recorded, not slept."""
     with gen_nb.connect(sandbox=sb, quiet=True) as client:
         client.slept = []  # type: ignore[attr-defined]
-        client._policy = _http.RetryPolicy(retries=3, sleep=client.slept.append)  # type: ignore
+        client._api.policy = _http.RetryPolicy(retries=3)
+        client._api.sleep = client.slept.append  # type: ignore[attr-defined]
         yield client
 
 
@@ -150,9 +151,9 @@ def test_key_goes_to_the_api_only(client, fresh_sandbox) -> None:
     render = _completed_render(client)
     public = _http.public_session()
     assert public.get(render.url).status_code == 200
-    assert client._session.get(render.thumbnail_url).status_code == 200  # API session, CDN URL
+    assert client._api.session.get(render.thumbnail_url).status_code == 200  # API session, CDN URL
     put = fresh_sandbox.storage_put_url("scoping.bin")
-    assert client._session.put(put, data=b"abc").status_code in (200, 201)
+    assert client._api.session.put(put, data=b"abc").status_code in (200, 201)
     records = fresh_sandbox.requests
     assert {r.server for r in records} >= {"api", "cdn", "storage"}
     for record in records:
@@ -166,7 +167,7 @@ def test_redirect_from_the_cdn_never_carries_the_key_off_the_api(client, fresh_s
     urls = {"cdn": render.url, "storage": fresh_sandbox.storage_put_url("r.bin"),
             "api": f"{fresh_sandbox.api_base}/schedule/platforms"}
     fresh_sandbox.clear_log()
-    client._session.get(fresh_sandbox.redirect_url(urls[target]))
+    client._api.session.get(fresh_sandbox.redirect_url(urls[target]))
     records = fresh_sandbox.requests
     assert records[0].server == "cdn" and not records[0].has_api_key
     assert all(r.has_api_key is (r.server == "api") for r in records)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gen_nb import display
 from gen_nb.display import show
-from gen_nb.models import (
+from gen_nb.api.models import (
     ContentResource,
     Engine,
     Generation,

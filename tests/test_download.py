@@ -18,7 +18,7 @@ import pytest
 import responses
 from _transfer_support import MiB, can_mount_tmpfs, cdn_gets, header_of, leftovers, sha256_of
 
-from gen_nb.errors import (
+from gen_nb.api.errors import (
     DestinationExistsError,
     DownloadCancelled,
     DownloadLockedError,
@@ -27,8 +27,9 @@ from gen_nb.errors import (
     NotFoundError,
     TransferError,
 )
-from gen_nb.models import ContentResource, Generation, LayerOutput, OutputResource, Render
+from gen_nb.api.models import ContentResource, Generation, LayerOutput, OutputResource, Render
 from gen_nb.transfer import DownloadResult, ProgressState, download
+from gen_nb.transfer.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
@@ -131,27 +132,46 @@ def test_a_changed_source_does_not_clobber_the_old_download(sb: Any,
     url = sb.large_media_url(4000, "v.bin", seed=11)
     old = download(url, download_dir)
     sb.mutate(url)
-    if not _has_notes(old.path):
-        pytest.skip("no xattrs here: a same-size file cannot be told apart")
     with pytest.raises(DestinationExistsError, match="older version"):
         download(url, download_dir)
     new = download(url, download_dir, overwrite=True)
     assert new.sha256 == sb.media_sha256(url) != old.sha256
 
 
-def _has_notes(path: Path) -> bool:
-    from gen_nb.transfer.sidecar import read_note
-
-    return read_note(path) is not None
-
-
-def test_same_size_foreign_file_is_skipped_unless_overwrite(sb: Any,
-                                                          download_dir: Path) -> None:
+def test_same_size_foreign_file_is_never_taken_for_the_download(sb: Any,
+                                                                download_dir: Path) -> None:
+    """Size alone proves nothing: a same-size file gen_nb has no record of is a conflict."""
     url = sb.large_media_url(100, "f.bin")
     (download_dir / "f.bin").write_bytes(b"z" * 100)
-    assert download(url, download_dir).skipped
+    with pytest.raises(DestinationExistsError, match="cannot vouch"):
+        download(url, download_dir)
     result = download(url, download_dir, overwrite=True)
     assert not result.skipped and result.sha256 == sb.media_sha256(url)
+
+
+def test_a_file_changed_after_download_is_not_skipped(sb: Any, download_dir: Path) -> None:
+    url = sb.large_media_url(100, "g.bin")
+    first = download(url, download_dir)
+    first.path.write_bytes(b"y" * 100)             # same size, other bytes
+    with pytest.raises(DestinationExistsError, match="changed since"):
+        download(url, download_dir)
+
+
+@pytest.mark.parametrize("kind", ["inside", "outside"])
+def test_a_link_at_the_final_name_is_never_skipped_or_followed(sb: Any, download_dir: Path,
+                                                               tmp_path: Path,
+                                                               kind: str) -> None:
+    url = sb.large_media_url(100, "h.bin")
+    real = download(url, download_dir / "real").path
+    target = real if kind == "inside" else tmp_path / "elsewhere.bin"
+    if kind == "outside":
+        target.write_bytes(real.read_bytes())
+    (download_dir / "h.bin").symlink_to(target)
+    with pytest.raises(DestinationExistsError, match="symbolic link"):
+        download(url, download_dir)
+    result = download(url, download_dir, overwrite=True)   # replaces the link itself
+    assert not (download_dir / "h.bin").is_symlink() and not result.skipped
+    assert target.read_bytes() == real.read_bytes()
 
 
 def test_expected_sha256_mismatch_leaves_nothing(sb: Any, download_dir: Path) -> None:
@@ -294,7 +314,8 @@ def test_path_traversal_names_stay_in_the_folder(sb: Any, tmp_path: Path, name: 
     folder = tmp_path / "inbox"
     result = download(url, folder)
     assert result.path.parent == folder
-    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [result.path.name]
+    written = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()]
+    assert sorted(written) == sorted([f"inbox/{result.path.name}", f"inbox/{MANIFEST_NAME}"])
     assert result.sha256 == sb.media_sha256(registered)
 
 
@@ -328,8 +349,10 @@ def test_disk_full_on_a_real_small_disk(sb: Any, tiny_disk: Path) -> None:
 
 def test_disk_full_injected_keeps_the_part_and_resumes(sb: Any, download_dir: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from gen_nb.transfer import body
+
     url = sb.large_media_url(3 * MiB, "full.bin")
-    real = os.pwrite
+    real = body._pwrite
     written = [0]
 
     def failing(fd: int, data: Any, offset: int) -> int:
@@ -339,12 +362,12 @@ def test_disk_full_injected_keeps_the_part_and_resumes(sb: Any, download_dir: Pa
         written[0] += n
         return n
 
-    monkeypatch.setattr("gen_nb.transfer._body._pwrite", failing)
+    monkeypatch.setattr("gen_nb.transfer.body._pwrite", failing)
     with pytest.raises(InsufficientSpaceError, match="disk is full"):
         download(url, download_dir)
     assert not (download_dir / "full.bin").exists()
     assert leftovers(download_dir) == ["full.bin.part", "full.bin.part.json"]
-    monkeypatch.setattr("gen_nb.transfer._body._pwrite", real)
+    monkeypatch.setattr("gen_nb.transfer.body._pwrite", real)
     result = download(url, download_dir)
     assert result.resumed_from >= MiB
     assert result.sha256 == sb.media_sha256(url)
@@ -397,7 +420,7 @@ def test_server_checksums_are_verified(download_dir: Path) -> None:
         download("https://cdn.test/bad.bin", download_dir)
     with pytest.raises(IntegrityError, match="md5"):
         download("https://cdn.test/md5.bin", download_dir)
-    assert sorted(p.name for p in download_dir.iterdir()) == ["ok.bin"]
+    assert sorted(p.name for p in download_dir.iterdir()) == sorted([MANIFEST_NAME, "ok.bin"])
 
 
 @responses.activate

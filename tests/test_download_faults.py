@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from _transfer_support import MiB, cdn_gets, header_of, leftovers, sha256_of
 
-from gen_nb.errors import DownloadCancelled, TransferError
+from gen_nb.api.errors import DownloadCancelled, TransferError
 from gen_nb.transfer import ProgressState, download
 
 SIZE = 3 * MiB + 4321          # not a multiple of the 1 MiB chunk
@@ -82,9 +82,9 @@ def test_etag_changed_within_the_call_restarts(sb: Any, download_dir: Path,
     url = sb.large_media_url(SIZE, "changing.bin", seed=5)
     old = sb.media_sha256(url)
     sb.inject(server="cdn", drop_after=MiB, times=1)
-    from gen_nb.transfer import _net
+    from gen_nb.transfer import remote
 
-    real_pause = _net.Retrier.pause
+    real_pause = remote.TransferRetry.pause
     mutated = []
 
     def pause_and_mutate(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -93,7 +93,7 @@ def test_etag_changed_within_the_call_restarts(sb: Any, download_dir: Path,
             mutated.append(True)
         real_pause(self, *args, **kwargs)
 
-    monkeypatch.setattr(_net.Retrier, "pause", pause_and_mutate)
+    monkeypatch.setattr(remote.TransferRetry, "pause", pause_and_mutate)
     result = download(url, download_dir)
     assert mutated and result.sha256 == sb.media_sha256(url) != old
     assert result.resumed_from == 0
@@ -137,7 +137,7 @@ def test_a_5xx_that_never_ends_is_reported(sb: Any, download_dir: Path) -> None:
 
 def test_cancel_during_backoff_is_prompt(sb: Any, download_dir: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gen_nb.transfer._net.BACKOFF", 30.0)
+    monkeypatch.setattr("gen_nb.transfer.remote.BACKOFF", 30.0)
     url = sb.large_media_url(SIZE, "wait.bin")
     sb.inject(server="cdn", status=503)
     cancel = threading.Event()

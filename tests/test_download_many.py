@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _transfer_support import MiB, leftovers, sha256_of
 
-from gen_nb.models import Render
+from gen_nb.api.models import Render
 from gen_nb.transfer import ProgressState, TransferResult, download_many
 
 pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
@@ -90,7 +90,7 @@ def test_a_process_pool_works_without_live_progress(sb: Any, download_dir: Path,
                                                     start: str) -> None:
     urls = [sb.large_media_url(MiB, f"p{i}.bin") for i in range(3)]
     seen: list[ProgressState] = []
-    from gen_nb.transfer._net import shared_session
+    from gen_nb.transfer.remote import shared_session
 
     shared_session().get(urls[0]).close()    # a pooled connection a forked child must not use
     context = multiprocessing.get_context(start)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _transfer_support import MiB, cdn_gets, header_of, leftovers, sha256_of
 
-from gen_nb.errors import DownloadCancelled
+from gen_nb.api.errors import DownloadCancelled
 from gen_nb.transfer import ProgressState, download
 
 SIZE = 6 * MiB + 777

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gen_nb import frames
-from gen_nb.models import (
+from gen_nb.api.models import (
     ContentResource,
     Engine,
     Generation,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from _support import EXAMPLES, ex
 
-from gen_nb.errors import error_from_response
-from gen_nb.models import (
+from gen_nb.api.errors import error_from_response
+from gen_nb.api.models import (
     ContentResource,
     Engine,
     Generation,

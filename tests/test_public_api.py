@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import gen_nb
-from gen_nb import errors, models
+from gen_nb.api import errors, models, redact, settings, transport
 
 
 def test_all_resolves() -> None:
@@ -18,8 +18,10 @@ def test_all_resolves() -> None:
 
 def test_binding_entry_points_exist() -> None:
     for name in ("connect", "Client", "download", "stream_to", "download_many", "renders_frame",
-                 "layers_frame", "show"):
+                 "layers_frame", "show", "TransferOptions"):
         assert callable(getattr(gen_nb, name)), name
+    assert issubclass(gen_nb.GenError, Exception)
+    assert gen_nb.Client is gen_nb.api.Client and gen_nb.connect is gen_nb.api.connect
     assert callable(importlib.import_module("gen_nb.widgets").RenderBrowser)
     assert callable(importlib.import_module("gen_nb.sandbox").start)
 
@@ -39,9 +41,12 @@ def _defined_public(module: object, package: str) -> set[str]:
 
 
 def test_module_all_lists_exactly_public_names() -> None:
-    assert set(errors.__all__) == _defined_public(errors, "gen_nb.errors")
-    model_modules = [importlib.import_module(f"gen_nb.models.{m}")
-                     for m in ("_parse", "generation", "engine", "resources", "publishing")]
+    for module in (errors, redact, settings, transport):
+        constants = {n for n in vars(module) if n.isupper() and not n.startswith("_")}
+        mine = _defined_public(module, module.__name__)
+        assert mine <= set(module.__all__) <= mine | constants, module.__name__
+    model_modules = [importlib.import_module(f"gen_nb.api.models.{m}")
+                     for m in ("fields", "generation", "engine", "resources", "publishing")]
     defined = set().union(*(_defined_public(m, m.__name__) for m in model_modules))
     assert set(models.__all__) == defined | {"FPS", "TERMINAL_STATUSES", "MediaKind", "Status"}
     for module in (errors, models):
@@ -61,10 +66,13 @@ def test_import_is_cheap() -> None:
 
 
 def test_core_never_imports_the_notebook_stack() -> None:
-    """client, models, errors, config and transfer work without pandas, ipywidgets or IPython."""
+    """The api package and transfer work without pandas, ipywidgets or IPython."""
     code = (
-        "import sys; import gen_nb.client, gen_nb.transfer, gen_nb.models, gen_nb.errors, "
-        "gen_nb.config, gen_nb.cli; "
+        "import sys, pkgutil, importlib, gen_nb.api, gen_nb.transfer, gen_nb.cli; "
+        "[importlib.import_module(f'gen_nb.api.{m.name}') for m in "
+        "pkgutil.iter_modules(gen_nb.api.__path__)]; "
+        "[importlib.import_module(f'gen_nb.transfer.{m.name}') for m in "
+        "pkgutil.iter_modules(gen_nb.transfer.__path__)]; "
         "print([m for m in ('pandas', 'ipywidgets', 'IPython') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -32,7 +32,7 @@ README_COMMANDS = ("python3 tasks.py lab", "python3 tasks.py test")
 CONDA_NAME = {"pyyaml": "pyyaml"}
 # Modules that `import gen_nb` must not pull in (heavy, or start servers).
 HEAVY_MODULES = ("requests", "urllib3", "pandas", "numpy", "ipywidgets", "IPython", "werkzeug",
-                 "tqdm", "gen_nb.sandbox", "gen_nb.client")
+                 "tqdm", "gen_nb.sandbox", "gen_nb.api.client")
 
 
 def _pyproject() -> dict[str, Any]:

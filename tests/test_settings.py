@@ -8,8 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gen_nb.config import DEFAULT_BASE_URL, Settings, mask_key, origin_of, resolve_settings
-from gen_nb.errors import ConfigError
+from gen_nb.api.errors import ConfigError
+from gen_nb.api.settings import (
+    DEFAULT_BASE_URL,
+    ENVIRONMENT,
+    Settings,
+    TransferOptions,
+    download_dir,
+    mask_key,
+    origin_of,
+    parse_flag,
+    resolve_settings,
+)
 
 
 def test_defaults_with_empty_environment() -> None:
@@ -18,7 +28,9 @@ def test_defaults_with_empty_environment() -> None:
     assert s.api_key is None and s.agent_id is None
     assert s.base_url == DEFAULT_BASE_URL and s.engine_prefix == "vidsheet"
     assert s.timeout == 30.0 and s.retries == 4 and s.engine_ids == ()
-    assert s.download_dir is None and s.disable_progress is False
+    assert s.deadline == 120.0 and s.concurrency == 8
+    assert TransferOptions.from_env({}) == TransferOptions()
+    assert download_dir({}) == Path("downloads")
 
 
 def test_environment_is_read() -> None:
@@ -27,14 +39,19 @@ def test_environment_is_read() -> None:
         "GEN_API_BASE_URL": "http://127.0.0.1:8080/v1/", "GEN_ENGINE_PREFIX": "autocontentengine",
         "GEN_NB_ENGINE_IDS": "812, 813,,812", "GEN_NB_TIMEOUT": "12.5", "GEN_NB_RETRIES": "2",
         "GEN_NB_DOWNLOAD_DIR": "/tmp/dl", "GEN_NB_DISABLE_PROGRESS": "yes",
+        "GEN_NB_DEADLINE": "30", "GEN_NB_CONCURRENCY": "3", "GEN_NB_FSYNC": "off",
+        "GEN_NB_MIN_RATE": "1000", "GEN_NB_MAX_UNKNOWN_SIZE": "5",
     }
     s = resolve_settings(env=env)
     assert s.api_key == "gen_pat_env" and s.agent_id == "42"
     assert s.base_url == "http://127.0.0.1:8080/v1"  # trailing slash dropped
     assert s.engine_prefix == "autocontentengine"
     assert s.engine_ids == ("812", "813")
-    assert s.timeout == 12.5 and s.retries == 2
-    assert s.download_dir == Path("/tmp/dl") and s.disable_progress is True
+    assert s.timeout == 12.5 and s.retries == 2 and s.deadline == 30 and s.concurrency == 3
+    assert download_dir(env) == Path("/tmp/dl")
+    options = TransferOptions.from_env(env)
+    assert options.progress is False and options.fsync is False
+    assert options.min_rate == 1000 and options.max_unknown_size == 5
 
 
 def test_explicit_arguments_win_over_environment() -> None:
@@ -80,12 +97,49 @@ def test_known_prefixes(prefix) -> None:
         "vidsheet", "autocontentengine")
 
 
-@pytest.mark.parametrize(("name", "value"), [("GEN_NB_TIMEOUT", "soon"), ("GEN_NB_TIMEOUT", "0"),
-                                             ("GEN_NB_TIMEOUT", "nan"), ("GEN_NB_RETRIES", "-1"),
-                                             ("GEN_NB_DISABLE_PROGRESS", "maybe")])
+@pytest.mark.parametrize(("name", "value"), [
+    ("GEN_NB_TIMEOUT", "soon"), ("GEN_NB_TIMEOUT", "0"), ("GEN_NB_TIMEOUT", "nan"),
+    ("GEN_NB_RETRIES", "-1"), ("GEN_NB_RETRIES", "2.5"), ("GEN_NB_DEADLINE", "-3"),
+    ("GEN_NB_CONCURRENCY", "0"), ("GEN_NB_DISABLE_PROGRESS", "maybe"), ("GEN_NB_FSYNC", "2"),
+    ("GEN_NB_MIN_RATE", "fast"), ("GEN_NB_MAX_UNKNOWN_SIZE", "1e400")])
 def test_bad_toolkit_values(name, value) -> None:
+    """Every setting is parsed once, by one rule, for the client and for transfers alike."""
     with pytest.raises(ConfigError, match=name):
         resolve_settings(env={name: value})
+        TransferOptions.from_env({name: value})
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1", True), ("YES", True), (" on ", True), ("true", True), (True, True),
+    ("0", False), ("No", False), ("off", False), ("false", False), (None, False)])
+def test_one_rule_for_booleans(value, expected) -> None:
+    assert parse_flag(value, "x") is expected
+
+
+def test_every_variable_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    missing = [v.name for v in ENVIRONMENT if f"`{v.name}`" not in readme]
+    assert missing == []
+
+
+@pytest.mark.parametrize("bad", ["gen_pat_ab cd", "gen_pat_ab\r\nX-Evil: 1", "gen_pat_a\nb",
+                                 "gen_pat_äbc", "gen_pat_\x00abc", "gen_pat_a\tb"])
+@pytest.mark.parametrize("how", ["arg", "env"])
+def test_malformed_key_is_refused_without_quoting_it(bad, how) -> None:
+    kwargs = {"api_key": bad} if how == "arg" else {"env": {"GEN_API_KEY": bad}}
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(**kwargs)
+    text = str(info.value)
+    assert "gen_pat_" in text and bad.strip() not in text and "ab" not in text.split("gen_pat_")[-1]
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"retries": -1}, "retries"), ({"chunk_size": 10}, "chunk_size"), ({"timeout": 0}, "timeout"),
+    ({"timeout": "x"}, "timeout"), ({"segments": 0}, "segments"), ({"speed": 3}, "speed"),
+    ({"min_rate": float("nan")}, "min_rate")])
+def test_transfer_options_name_the_bad_field(changes, field) -> None:
+    with pytest.raises(ConfigError, match=field):
+        TransferOptions.resolve(env={}, **changes)
 
 
 def test_agent_is_required_only_when_asked() -> None:

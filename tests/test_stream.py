@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from _transfer_support import MiB, header_of
 
-from gen_nb.errors import DownloadCancelled, TransferError, UploadRejectedError
+from gen_nb.api.errors import DownloadCancelled, TransferError, UploadRejectedError
 from gen_nb.transfer import ProgressState, StreamResult, stream_to
 
 SIZE = 3 * MiB + 99

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gen_nb.transfer.headers import (
-    display_url,
     parse_content_range,
     server_digests,
     split_url,
@@ -109,12 +108,11 @@ def test_unique_names() -> None:
     assert unique_names(["x", "x"], ["1", "2"]) == ["x", "x-2"]
 
 
-def test_split_url_and_display_url_hide_the_query() -> None:
+def test_split_url_hides_the_query() -> None:
     base, query = split_url("https://s3.x/b/k.mp4?X-Amz-Signature=secret")
     assert base == "https://s3.x/b/k.mp4"
     assert query and "secret" not in query
     assert split_url("https://s3.x/b/k.mp4")[1] is None
-    assert display_url("https://s3.x/k?X-Amz-Signature=secret") == "https://s3.x/k?…"
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -163,6 +161,20 @@ def test_server_digests_all_spellings() -> None:
     (5, 206, {}, {}, "restart", 0),
     (5, 206, {"Content-Range": "bytes 5-7/10"}, {"end": 8}, "body", 5),
     (5, 206, {"Content-Range": "bytes 5-9/10"}, {"end": 8}, "restart", 0),
+    # a 206 must say the file's size, and stay inside it
+    (5, 206, {"Content-Range": "bytes 5-9/*"}, {}, "restart", 0),
+    (0, 206, {"Content-Range": "bytes 0-9/*"}, {}, "restart", 0),
+    (5, 206, {"Content-Range": "bytes 5-12/10"}, {}, "restart", 0),
+    (5, 206, {"Content-Range": "bytes 5-8/10"}, {}, "restart", 0),
+    # a resumed answer must carry the validators recorded (If-Range may be ignored)
+    (5, 206, {"Content-Range": "bytes 5-9/10"}, {"known_etag": '"a"'}, "restart", 0),
+    (5, 206, {"Content-Range": "bytes 5-9/10", "ETag": '"a"'}, {"known_etag": '"a"'},
+     "body", 5),
+    (5, 206, {"Content-Range": "bytes 5-9/10", "Last-Modified": "Tue"},
+     {"known_last_modified": "Mon"}, "restart", 0),
+    (5, 206, {"Content-Range": "bytes 5-9/10"}, {"known_last_modified": "Mon"}, "restart", 0),
+    (5, 206, {"Content-Range": "bytes 5-9/10", "Last-Modified": "Mon"},
+     {"known_last_modified": "Mon"}, "body", 5),
     (10, 416, {"Content-Range": "bytes */10"}, {"known_total": 10}, "complete", 10),
     (10, 416, {"Content-Range": "bytes */12"}, {}, "restart", 0),
     (0, 429, {}, {}, "retry", 0),
@@ -207,16 +219,20 @@ def test_split_ranges_cover_everything_once() -> None:
     assert split_ranges(0, 3 << 20, 8) == [(0, 1 << 20), (1 << 20, 2 << 20), (2 << 20, 3 << 20)]
 
 
+# decide_existing(size, sha256, record_size, record_sha256, same_source, remote_total,
+#                 remote_validator, record_validator, server_sha256, overwrite)
 @pytest.mark.parametrize(("args", "action"), [
-    ((10, 10, '"a"', '"a"', 10, False, True), "skip"),
-    ((10, 10, '"b"', '"a"', 10, False, True), "conflict"),
-    ((10, 10, '"b"', '"a"', 10, True, True), "download"),
-    ((10, 10, '"a"', None, None, False, False), "skip"),
-    ((10, 10, '"a"', None, None, True, False), "download"),
-    ((10, 11, '"a"', None, None, False, False), "conflict"),
-    ((10, None, None, None, None, False, False), "conflict"),
-    ((10, 11, '"a"', None, None, True, False), "download"),
-    ((10, 10, '"a"', '"a"', 10, False, False), "skip"),
+    ((10, "s", 10, "s", True, 10, '"a"', '"a"', None, False), "skip"),      # gen_nb's record
+    ((10, "s", 10, "s", True, None, '"a"', '"a"', None, False), "skip"),
+    ((10, "s", 10, "s", True, 10, '"b"', '"a"', None, False), "conflict"),  # server changed
+    ((10, "s", 10, "s", True, 10, '"b"', '"a"', None, True), "download"),
+    ((10, "x", 10, "s", True, 10, '"a"', '"a"', None, False), "conflict"),  # file changed
+    ((10, "s", 10, "s", False, 10, '"a"', '"a"', None, False), "conflict"),  # other source
+    ((10, None, None, None, False, 10, '"a"', None, None, False), "conflict"),  # size alone
+    ((10, None, None, None, False, 10, '"a"', None, None, True), "download"),
+    ((10, "d", None, None, False, 10, '"a"', None, "d", False), "skip"),     # server digest
+    ((10, "e", None, None, False, 10, '"a"', None, "d", False), "conflict"),
+    ((10, None, None, None, False, None, None, None, None, False), "conflict"),
 ])
 def test_decide_existing(args: tuple, action: str) -> None:
     assert decide_existing(*args)[0] == action

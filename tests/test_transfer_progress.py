@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gen_nb.transfer.progress import Progress, ProgressState, make_sink, progress_disabled
+from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 
 
 class FakeClock:
@@ -105,16 +105,14 @@ def test_make_sink_choices(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert make_sink(False) is None
     assert make_sink(callback) is callback
-    monkeypatch.setenv("GEN_NB_DISABLE_PROGRESS", "1")
-    assert make_sink(None) is None
+    assert make_sink(None, default_bar=False) is None
     with pytest.raises(TypeError):
         make_sink(42)
 
 
 def test_default_sink_is_tqdm_auto_when_enabled(monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("GEN_NB_DISABLE_PROGRESS", "0")
-    sink: Any = make_sink(None, "clip.mp4")
+    sink: Any = make_sink(None, "clip.mp4", default_bar=True)
     assert sink is not None and sink.owned
     progress = Progress(sink, interval=0)
     progress.start(total=2048)
@@ -127,14 +125,16 @@ def test_default_sink_is_tqdm_auto_when_enabled(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.parametrize(("value", "off"), [("", False), ("0", False), ("false", False),
                                             ("1", True), ("yes", True)])
 def test_progress_disabled(value: str, off: bool) -> None:
-    assert progress_disabled({"GEN_NB_DISABLE_PROGRESS": value}) is off
+    from gen_nb.api.settings import TransferOptions
+
+    assert TransferOptions.from_env({"GEN_NB_DISABLE_PROGRESS": value}).progress is not off
 
 
 def test_transfer_core_imports_no_ui_libraries() -> None:
     import subprocess
 
     code = ("import sys, gen_nb.transfer, gen_nb.transfer.segmented, gen_nb.cli; "
-            "bad = [m for m in ('ipywidgets', 'IPython', 'pandas', 'tqdm', 'gen_nb.client') "
+            "bad = [m for m in ('ipywidgets', 'IPython', 'pandas', 'tqdm', 'gen_nb.api.client') "
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
@@ -149,8 +149,11 @@ def test_transfer_public_surface() -> None:
     assert sorted(transfer.__all__) == ["DownloadResult", "ProgressState", "StreamResult",
                                         "TransferResult", "download", "download_many",
                                         "stream_to"]
-    for name in ("plan", "headers", "sidecar", "lock", "progress", "results", "downloader",
-                 "single", "segmented", "bulk", "stream", "_body", "_hashing", "_job", "_net"):
+    import pkgutil
+
+    names = [m.name for m in pkgutil.iter_modules(transfer.__path__)]
+    assert len(names) >= 15
+    for name in names:
         module = importlib.import_module(f"gen_nb.transfer.{name}")
         assert len(set(module.__all__)) == len(module.__all__), name
         assert all(hasattr(module, n) for n in module.__all__), (name, module.__all__)

@@ -1,4 +1,4 @@
-"""Sidecar files, completion notes and the cross-process destination lock."""
+"""Sidecar files, the provenance record (manifest), no-follow file creation and the lock."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from gen_nb.errors import DownloadCancelled, DownloadLockedError
+from gen_nb.api.errors import DownloadCancelled, DownloadLockedError
 from gen_nb.transfer.lock import DestinationLock
-from gen_nb.transfer.sidecar import Sidecar, read_note, write_note
+from gen_nb.transfer import files
+from gen_nb.transfer.manifest import MANIFEST_NAME, Manifest, record_for
+from gen_nb.transfer.sidecar import Sidecar
 
 
 def test_sidecar_round_trip_hides_the_query(tmp_path: Path) -> None:
@@ -40,16 +42,57 @@ def test_bad_sidecars_are_ignored(tmp_path: Path, text: str) -> None:
     assert loaded is None or (loaded.url == "x" and loaded.total == 3)
 
 
-def test_completion_note_tracks_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "f.bin"
-    path.write_bytes(b"abc")
-    write_note(path, "https://c/f.bin?sig=1", '"e"', "00" * 32)
-    note = read_note(path)
-    if note is None:
-        pytest.skip("this file system has no user xattrs")
-    assert (note.url, note.validator, note.size) == ("https://c/f.bin", '"e"', 3)
-    path.write_bytes(b"abcd")   # changed behind our back → the note no longer applies
-    assert read_note(path) is None
+def test_manifest_records_without_secrets_and_newest_wins(tmp_path: Path) -> None:
+    manifest = Manifest(tmp_path)
+    url = "https://u:pw@c.example/f.bin?X-Amz-Signature=secret#frag"
+    manifest.add(record_for("f.bin", url, 3, "00" * 32, etag='"e"', last_modified=None,
+                            about={"kind": "render", "render_id": "7"}))
+    manifest.add(record_for("f.bin", url, 4, "11" * 32, etag='"f"', last_modified=None))
+    text = (tmp_path / MANIFEST_NAME).read_text()
+    assert "secret" not in text and "pw" not in text and "frag" not in text
+    record = Manifest(tmp_path).get("f.bin")
+    assert record is not None and (record.size, record.etag) == (4, '"f"')
+    assert record.source_url == "https://c.example/f.bin" and record.same_source(url)
+    assert not record.same_source("https://c.example/f.bin?X-Amz-Signature=other")
+    (tmp_path / MANIFEST_NAME).open("a").write("not json\n{\"version\": 7}\n")
+    assert [r.path for r in Manifest(tmp_path).records()] == ["f.bin"]
+
+
+def test_manifest_reads_what_other_writers_append(tmp_path: Path) -> None:
+    reader, writer = Manifest(tmp_path), Manifest(tmp_path)
+    assert reader.get("a") is None
+    writer.add(record_for("a", "https://c/a", 1, "aa", etag=None, last_modified=None))
+    assert reader.get("a") is not None and reader.get("a").size == 1
+
+
+@pytest.mark.parametrize("plant", ["symlink", "hardlink", "dangling"])
+def test_no_file_is_written_through_a_planted_link(tmp_path: Path, plant: str) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    for name in ("clip.mp4.part", "clip.mp4.lock", MANIFEST_NAME, "clip.mp4.part.json"):
+        link = dest / name
+        if plant == "symlink":
+            link.symlink_to(outside)
+        elif plant == "hardlink":
+            link.hardlink_to(outside)
+        else:
+            link.symlink_to(tmp_path / "nowhere")
+        with pytest.raises(files.LinkRefused):
+            files.open_owned(link)
+        link.unlink()
+    assert outside.read_text() == "precious" and not (tmp_path / "nowhere").exists()
+
+
+def test_replace_file_replaces_a_link_instead_of_writing_through_it(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    target = tmp_path / "x.part.json"
+    target.symlink_to(outside)
+    files.replace_file(target, b"{}")
+    assert outside.read_text() == "precious" and not target.is_symlink()
+    assert target.read_text() == "{}" and [p.name for p in tmp_path.glob("*.tmp")] == []
 
 
 def test_lock_excludes_a_second_holder_at_once(tmp_path: Path) -> None:

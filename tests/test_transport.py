@@ -1,4 +1,4 @@
-"""gen_nb._http: key scoping (also across redirects), timeouts, retry and no-retry rules."""
+"""gen_nb.api.transport: key scoping (also across redirects), timeouts, retry and no-retry rules."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import requests
 import responses
 
-from gen_nb import _http
-from gen_nb.config import resolve_settings
-from gen_nb.errors import NetworkError
+from gen_nb.api import transport as _http
+from gen_nb.api.settings import resolve_settings
+from gen_nb.api.errors import NetworkError
 
 API = "https://api.gen.pro/v1"
 KEY = "gen_pat_test_SECRET"
@@ -31,9 +31,13 @@ class Sleeps(list):
         self.append(seconds)
 
 
-def _policy(retries: int = 3) -> tuple[_http.RetryPolicy, Sleeps]:
+TIMEOUT = (10.0, 30.0)
+
+
+def _policy(retries: int = 3) -> tuple[_http.Retrying, Sleeps]:
     sleeps = Sleeps()
-    return _http.RetryPolicy(retries=retries, sleep=sleeps, jitter=lambda: 0.0), sleeps
+    policy = _http.RetryPolicy(retries=retries, jitter=lambda: 0.0)
+    return _http.Retrying(policy, "a test request", sleep=sleeps), sleeps
 
 
 # --- which header carries the key -------------------------------------------------------------
@@ -120,7 +124,7 @@ def test_idempotent_requests_retry_on_transient_status(method, status) -> None:
     responses.add(method, f"{API}/x", status=status)
     responses.add(method, f"{API}/x", status=200)
     policy, sleeps = _policy()
-    response = _http.retrying(_session(), method, f"{API}/x", policy=policy)
+    response = _http.send(_session(), method, f"{API}/x", retrying=policy, timeout=TIMEOUT)
     assert response.status_code == 200 and len(responses.calls) == 2 and len(sleeps) == 1
 
 
@@ -130,7 +134,7 @@ def test_idempotent_requests_retry_on_transient_status(method, status) -> None:
 def test_never_retried(method, status) -> None:
     responses.add(method, f"{API}/x", status=status)
     policy, sleeps = _policy()
-    response = _http.retrying(_session(), method, f"{API}/x", policy=policy)
+    response = _http.send(_session(), method, f"{API}/x", retrying=policy, timeout=TIMEOUT)
     assert response.status_code == status and len(responses.calls) == 1 and sleeps == []
 
 
@@ -140,8 +144,8 @@ def test_never_retried(method, status) -> None:
 def test_post_and_patch_without_key_are_never_retried(method, status) -> None:
     responses.add(method, f"{API}/x", status=status)
     policy, _ = _policy()
-    assert _http.retrying(_session(), method, f"{API}/x", policy=policy,
-                          json={}).status_code == status
+    assert _http.send(_session(), method, f"{API}/x", retrying=policy, timeout=TIMEOUT,
+                     json={}).status_code == status
     assert len(responses.calls) == 1
 
 
@@ -152,7 +156,7 @@ def test_post_with_idempotency_key_retries_only_unprocessed(status, retried) -> 
     responses.post(f"{API}/x", status=status)
     responses.post(f"{API}/x", status=201, json={"ok": True})
     policy, _ = _policy()
-    response = _http.retrying(_session(), "POST", f"{API}/x", policy=policy, json={},
+    response = _http.send(_session(), "POST", f"{API}/x", retrying=policy, timeout=TIMEOUT, json={},
                               headers={"Idempotency-Key": "k1"})
     assert len(responses.calls) == (2 if retried else 1)
     assert response.status_code == (201 if retried else status)
@@ -165,7 +169,7 @@ def test_single_use_delete_is_cautious(status, retried) -> None:
     responses.delete(f"{API}/x", status=status)
     responses.delete(f"{API}/x", status=204)
     policy, _ = _policy()
-    _http.retrying(_session(), "DELETE", f"{API}/x", policy=policy, single_use=True)
+    _http.send(_session(), "DELETE", f"{API}/x", retrying=policy, timeout=TIMEOUT, single_use=True)
     assert len(responses.calls) == (2 if retried else 1)
 
 
@@ -173,16 +177,44 @@ def test_single_use_delete_is_cautious(status, retried) -> None:
 def test_retries_are_bounded_and_back_off_exponentially() -> None:
     responses.get(f"{API}/x", status=503)
     policy, sleeps = _policy(retries=4)
-    response = _http.retrying(_session(), "GET", f"{API}/x", policy=policy)
+    response = _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT)
     assert response.status_code == 503 and len(responses.calls) == 5
     assert sleeps == [0.25, 0.5, 1.0, 2.0]  # backoff 0.5·2ⁿ with the jitter factor at 0.5
 
 
 def test_backoff_has_jitter_and_a_cap() -> None:
-    policy = _http.RetryPolicy(backoff=1.0, backoff_max=8.0, jitter=lambda: 0.999)
+    policy = _http.RetryPolicy(retries=20, backoff=1.0, backoff_max=8.0, jitter=lambda: 0.999)
     assert 0.99 < policy.delay(0) < 1.0 and 7.9 < policy.delay(10) < 8.0
     low = _http.RetryPolicy(backoff=1.0, jitter=lambda: 0.0)
-    assert low.delay(2) == 2.0
+    assert low.delay(2) == 2.0 and low.delay(4) is None   # the budget (4) is spent
+
+
+def test_deadline_shrinks_reads_and_stops_waits() -> None:
+    clock = [0.0]
+    deadline = _http.Deadline(10.0, "listing", clock=lambda: clock[0])
+    assert deadline.read_timeout(30.0) == 10.0 and not deadline.expired
+    clock[0] = 9.5
+    assert deadline.read_timeout(30.0) == pytest.approx(0.5)
+    retrying = _http.Retrying(_http.RetryPolicy(retries=5, jitter=lambda: 0.0), "listing",
+                              deadline=deadline, sleep=lambda s: None)
+    with pytest.raises(_http.CallTimeout, match="deadline of 10 s"):
+        retrying.pause("HTTP 503")       # the 0.25 s wait would still fit; 1 s more would not
+        clock[0] = 9.9
+        retrying.pause("HTTP 503")
+    clock[0] = 10.0
+    assert deadline.expired
+    with pytest.raises(TimeoutError):
+        deadline.check()
+
+
+def test_budget_resets_only_after_real_progress() -> None:
+    retrying = _http.Retrying(_http.RetryPolicy(retries=2, jitter=lambda: 0.0), "x",
+                              reset_after=1000, sleep=lambda s: None)
+    assert retrying.pause("a") and retrying.pause("b")
+    retrying.progressed(999)              # a trickle is not progress
+    assert retrying.pause("c") is False
+    retrying.progressed(1000)
+    assert retrying.pause("d") is True
 
 
 @pytest.mark.parametrize("header", ["3", "http-date"])
@@ -192,7 +224,7 @@ def test_retry_after_is_honoured(header) -> None:
     responses.get(f"{API}/x", status=429, headers={"Retry-After": value})
     responses.get(f"{API}/x", status=200)
     policy, sleeps = _policy()
-    assert _http.retrying(_session(), "GET", f"{API}/x", policy=policy).status_code == 200
+    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).status_code == 200
     assert sleeps[0] == pytest.approx(3, abs=1.1)
 
 
@@ -200,7 +232,7 @@ def test_retry_after_is_honoured(header) -> None:
 def test_retry_after_beyond_the_bound_is_not_waited_for() -> None:
     responses.get(f"{API}/x", status=503, headers={"Retry-After": "3600"})
     policy, sleeps = _policy()
-    assert _http.retrying(_session(), "GET", f"{API}/x", policy=policy).status_code == 503
+    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).status_code == 503
     assert len(responses.calls) == 1 and sleeps == []
 
 
@@ -212,7 +244,7 @@ def test_get_retries_connection_errors_then_raises_network_error(exc) -> None:
     responses.get(f"{API}/x", body=exc)
     policy, sleeps = _policy(retries=2)
     with pytest.raises(NetworkError) as info:
-        _http.retrying(_session(), "GET", f"{API}/x", policy=policy, check="Check the URL.")
+        _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT, check="Check the URL.")
     assert len(responses.calls) == 3 and len(sleeps) == 2
     text = str(info.value)
     assert "api.gen.pro" in text and "Check the URL." in text and KEY not in text
@@ -224,7 +256,7 @@ def test_get_recovers_after_connection_error() -> None:
     responses.get(f"{API}/x", body=requests.ConnectionError("reset"))
     responses.get(f"{API}/x", json={"ok": 1})
     policy, _ = _policy()
-    assert _http.retrying(_session(), "GET", f"{API}/x", policy=policy).json() == {"ok": 1}
+    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).json() == {"ok": 1}
 
 
 @pytest.mark.parametrize("headers", [None, {"Idempotency-Key": "k"}])
@@ -233,7 +265,7 @@ def test_post_connection_error_is_not_retried(headers) -> None:
     responses.post(f"{API}/x", body=requests.ConnectionError("reset"))
     policy, _ = _policy()
     with pytest.raises(NetworkError, match="could not be reached"):
-        _http.retrying(_session(), "POST", f"{API}/x", policy=policy, headers=headers)
+        _http.send(_session(), "POST", f"{API}/x", retrying=policy, timeout=TIMEOUT, headers=headers)
     assert len(responses.calls) == 1
 
 
@@ -245,8 +277,8 @@ def test_network_error_for_a_closed_port_names_the_host() -> None:
         port = sock.getsockname()[1]
     policy, sleeps = _policy(retries=1)
     with pytest.raises(NetworkError) as info:
-        _http.retrying(_http.public_session(), "GET", f"http://127.0.0.1:{port}/x",
-                       policy=policy)
+        _http.send(_http.public_session(), "GET", f"http://127.0.0.1:{port}/x",
+                   retrying=policy, timeout=TIMEOUT)
     assert f"127.0.0.1:{port}" in str(info.value) and len(sleeps) == 1
 
 
@@ -268,5 +300,5 @@ def test_retry_logs_never_contain_the_key(caplog) -> None:
     responses.get(f"{API}/x", status=503)
     policy, _ = _policy(retries=2)
     with caplog.at_level("DEBUG"):
-        _http.retrying(_session(), "GET", f"{API}/x?agent_id=1", policy=policy)
+        _http.send(_session(), "GET", f"{API}/x?agent_id=1", retrying=policy, timeout=TIMEOUT)
     assert "retry 1/2" in caplog.text and KEY not in caplog.text

@@ -15,7 +15,7 @@ import pytest
 import requests
 from _widget_support import all_states, click
 
-from gen_nb.errors import DownloadCancelled
+from gen_nb.api.errors import DownloadCancelled
 from gen_nb.widgets import (
     DeleteButton,
     DownloadButton,
@@ -24,6 +24,7 @@ from gen_nb.widgets import (
     RenderWatcher,
     StreamPanel,
 )
+from gen_nb.widgets.browser import TABS
 
 XSS = "<img src=x onerror=alert(1)>"
 WAIT = 60  # seconds a worker may take at most in these tests (never a timing assertion)
@@ -214,17 +215,24 @@ def test_watcher_start_render_to_completed(own_client: Any) -> None:
 
 def test_key_never_in_widget_state(browser: RenderBrowser, client: Any, sandbox: Any) -> None:
     browser.select(completed(client))
-    for name in ("download_button", "stream_panel", "publish_panel", "layer_picker",
-                 "delete_button", "watcher"):
-        getattr(browser, name)
+    for tab in TABS:
+        browser.panel(tab.title)
     browser.preview.play()
     browser.view.value = "Gallery"
     text = repr([state for _, state in all_states(browser)])
     assert sandbox.api_key not in text
-    assert sandbox.api_key not in repr(browser) + browser.text_fallback()
-    if browser.watcher is not None:
-        browser.watcher.stop_watching()
-        browser.watcher.wait(WAIT)
+    assert sandbox.api_key not in repr(browser) + browser._repr_mimebundle_()["text/plain"]
+    browser.watcher.stop_watching()
+    browser.watcher.wait(WAIT)
+
+
+def test_browser_text_view_lists_the_sandbox_renders(client: Any) -> None:
+    renders = client.renders()
+    lines = repr(RenderBrowser(client)).splitlines()
+    assert lines[0] == f"RenderBrowser: {len(renders)} renders"
+    assert lines[1].endswith(f" · {renders[0].status} · #{renders[0].id}")
+    assert lines[6] == f"  … {len(renders) - 5} more"
+    assert "gen_nb.renders_frame(client)" in lines[-1] and "gen_nb.download(render)" in lines[-1]
 
 
 def test_xss_title_is_text_in_options_and_escaped_in_html(browser: RenderBrowser) -> None:

@@ -7,22 +7,22 @@ against the real sandbox.
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import importlib.util
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _widget_support import all_states, click, html_values
+from IPython.lib.pretty import pretty
 
-from gen_nb.errors import (
+from gen_nb.api.errors import (
     DownloadCancelled,
     JobCannotBeStoppedError,
     NetworkError,
     PlatformRuleError,
 )
-from gen_nb.models import (
+from gen_nb.api.models import (
     DeletePlan,
     Generation,
     LayerOutput,
@@ -43,7 +43,9 @@ from gen_nb.widgets import (
     RenderWatcher,
     StreamPanel,
 )
+from gen_nb.widgets import browser as browser_module
 from gen_nb.widgets import transfer as transfer_widgets
+from gen_nb.widgets.panel import FALLBACK_HINT, ItemView
 
 XSS = "<img src=x onerror=alert(1)>"
 CDN = "https://cdn.gen.pro"
@@ -269,12 +271,12 @@ def test_preview_thumbnail_then_video_on_demand(renders: list[Render]) -> None:
 def test_preview_audio_layer_and_nothing(renders: list[Render]) -> None:
     preview = Preview()
     assert preview.play_button.disabled
-    preview.show(_layer("100", 1))
+    preview.set_item(_layer("100", 1))
     preview.play()
     assert "<audio" in preview.html.value and 'preload="none"' in preview.html.value
-    preview.show(renders[2])  # processing: no URL yet
+    preview.set_item(renders[2])  # processing: no URL yet
     assert preview.play_button.disabled and "no media URL" in preview.message.value
-    preview.show(None)
+    preview.set_item(None)
     assert preview.html.value == "" and preview.caption.value == ""
 
 
@@ -385,7 +387,7 @@ def test_stream_panel_needs_http_destination_and_masks_signature(
     panel.click()
     panel.wait(5)
     assert panel.bar.bar_style == "success"
-    assert "2.0 kB" in panel.label.value and "HTTP 200" in panel.label.value
+    assert "2.05 kB" in panel.label.value and "HTTP 200" in panel.label.value
     assert "SECRET" not in panel.label.value and "SECRET" not in repr(panel)
 
 
@@ -470,6 +472,21 @@ def test_delete_needs_two_clicks_and_can_back_out(fake: FakeClient,
     assert button.button.disabled
 
 
+def test_delete_plan_is_bound_to_the_item_it_was_made_for(fake: FakeClient,
+                                                          renders: list[Render]) -> None:
+    button = DeleteButton(fake, renders[0])
+    button.click()
+    assert button.wait(5) and button.plan.resource_id == "900"
+    button.set_item(renders[3])  # another render selected: the shown plan is gone
+    assert button.plan is None and button.plan_box.children == ()
+    button.confirm()
+    assert not [c for c in fake.calls if c[0] == "delete" and c[1][1]]
+    button.click()
+    assert button.wait(5)
+    button.confirm()
+    assert button.wait(5) and fake.calls[-1] == ("delete", ("903", True, False))
+
+
 def test_delete_nothing_to_delete(fake: FakeClient, renders: list[Render]) -> None:
     button = DeleteButton(fake, renders[2])
     assert button.button.disabled and "nothing to delete" in button.message.value
@@ -493,11 +510,36 @@ def test_watcher_starts_and_follows(fake: FakeClient) -> None:
 
 def test_watcher_failure_and_stop_error(fake: FakeClient) -> None:
     fake.gen_states = ["processing", "failed"]
-    watcher = RenderWatcher(fake, generation_id="g9")
+    watcher = RenderWatcher(fake, "g9")
     assert watcher.wait(5)
     assert "bad input" in watcher.status.value and watcher.status.style.text_color
     watcher.stop()
     assert "nothing to stop" in watcher.status.value
+
+
+def test_watcher_set_item_drops_the_old_watch(fake: FakeClient, renders: list[Render],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    real_wait, watching = fake.wait, threading.Event()
+
+    def wait(gid: str, *, on_update: Any = None, cancel: Any = None, **kw: Any) -> Generation:
+        if gid != "101":
+            return real_wait(gid, on_update=on_update, cancel=cancel, **kw)
+        on_update(Generation(id="101", status="processing"))
+        watching.set()
+        cancel.wait(5)  # until the watcher lets go of this render
+        on_update(Generation(id="101", status="failed"))  # too late: must not show
+        return Generation(id="101", status="failed")
+
+    monkeypatch.setattr(fake, "wait", wait)
+    watcher = RenderWatcher(fake, renders[1])
+    assert watching.wait(5)
+    old = watcher._worker.thread
+    watcher.set_item(renders[0])
+    assert watcher.wait(5) and old is not None
+    old.join(5)
+    assert watcher.generation_id == "100"
+    assert watcher.statuses == ["pending", "processing", "completed"]
+    assert "failed" not in watcher.status.value and watcher.error is None
 
 
 # --- LayerPicker --------------------------------------------------------------------------------
@@ -507,14 +549,14 @@ def test_layer_picker_table_preview_and_download(fake: FakeClient,
     picker = LayerPicker(fake, renders[0])
     assert "layer 1" in picker.table.value and f"{CDN}/outputs/l1.mp3" in picker.table.value
     assert picker.value.layer_id == "1"
-    assert picker.download.src.layer_id == "1"
+    assert picker.download.item.layer_id == "1"
     seen: list[Any] = []
     picker.on_select(seen.append)
     picker.choices.set_state({"index": 1})
     assert seen[-1].layer_id == "2" and picker.preview.item.layer_id == "2"
     picker.select("1")
     assert picker.value.layer_id == "1"
-    picker.set_render(None)
+    picker.set_item(None)
     assert picker.value is None and picker.download.button.disabled
 
 
@@ -528,9 +570,9 @@ def test_browser_is_lazy_and_selection_flows(fake: FakeClient) -> None:
     assert not any(c[0] == "layers" for c in fake.calls)
     browser.tabs.set_state({"selected_index": 4})
     assert "Layers" in browser._panels and fake.calls[-1] == ("layers", "100")
-    assert browser.download_button.src.id == "100"
+    assert browser.download_button.item.id == "100"
     browser.select("101")
-    assert browser.download_button.src.id == "101" and browser.layer_picker.render.id == "101"
+    assert browser.download_button.item.id == "101" and browser.layer_picker.item.id == "101"
     browser.view.value = "Gallery"
     assert browser.picker_area.children[0] is browser.gallery
     browser.gallery.select("103")
@@ -553,11 +595,15 @@ def test_browser_status_tab_watches_selected_render(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
     browser.select("102")
     watcher = browser.watcher
-    assert watcher is not None and watcher.generation_id == "102"
-    assert watcher.wait(5)
+    assert watcher.generation_id == "102" and watcher.item.id == "102"
+    assert watcher.wait(5) and watcher.statuses[-1] == "completed"
     browser.select("100")
-    assert browser.watcher is not watcher and browser.watcher.generation_id == "100"
-    browser.watcher.wait(5)
+    assert browser.watcher is watcher and watcher.generation_id == "100"
+    assert watcher.wait(5) and watcher.statuses == ["pending", "processing", "completed"]
+    assert watcher.start_button.description == "Start render"  # a new take needs a click
+    assert not [c for c in fake.calls if c[0] == "start_render"]
+    browser.picker.clear()
+    assert watcher.generation_id is None and watcher.statuses == []
 
 
 def test_no_key_in_widget_state_and_no_xss(fake: FakeClient) -> None:
@@ -575,36 +621,106 @@ def test_no_key_in_widget_state_and_no_xss(fake: FakeClient) -> None:
         assert XSS not in value
 
 
+# --- one item protocol, the tab table --------------------------------------------------------
+
+def _panels(fake: FakeClient) -> list[Any]:
+    return [Preview(), DownloadButton(), StreamPanel(), PublishPanel(fake), LayerPicker(fake),
+            DeleteButton(fake), RenderWatcher(fake)]
+
+
+OLD_SETTERS = ("show", "set_source", "set_render", "set_target")
+
+
+def test_every_panel_takes_the_item_through_set_item(fake: FakeClient,
+                                                     renders: list[Render]) -> None:
+    for panel in _panels(fake):
+        assert isinstance(panel, ItemView), type(panel).__name__
+        assert not [name for name in OLD_SETTERS if hasattr(panel, name)], type(panel).__name__
+        panel.set_item(renders[0])
+        assert panel.item is renders[0]
+        panel.set_item(None)
+        assert panel.item is None
+        if hasattr(panel, "wait"):
+            assert panel.wait(5)
+
+
+def test_every_tab_is_one_table_entry(fake: FakeClient) -> None:
+    browser = RenderBrowser(fake)
+    titles = [tab.title for tab in browser_module.TABS]
+    assert browser.tabs.titles == tuple(titles)
+    for tab in browser_module.TABS:
+        assert getattr(browser, tab.attribute) is browser.panel(tab.title)
+        assert isinstance(browser.panel(tab.title), ItemView)
+    with pytest.raises(KeyError, match="no tab 'Nope'"):
+        browser.panel("Nope")
+
+
+def test_a_new_tab_is_one_more_entry(fake: FakeClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = browser_module.Tab("Notes", "notes", lambda b: Preview())
+    monkeypatch.setattr(browser_module, "TABS", (*browser_module.TABS, extra))
+    browser = RenderBrowser(fake)
+    assert browser.tabs.titles[-1] == "Notes" and "Notes" not in browser._panels
+    browser.select("100")
+    browser.tabs.set_state({"selected_index": len(browser.tabs.titles) - 1})
+    assert browser.panel("Notes").item.id == "100"
+    browser.select("101")
+    assert browser.panel("Notes").item.id == "101"
+
+
+def test_progress_states_shown_as_the_transfer_paces_them(renders: list[Render]) -> None:
+    from gen_nb.transfer.progress import Progress
+
+    button = DownloadButton(renders[0])
+    now = [0.0]
+    shown: list[str] = []
+    button.label.observe(lambda ch: shown.append(ch["new"]), names="value")
+    progress = Progress(button._progress, clock=lambda: now[0])  # what gen_nb.download builds
+    progress.start(total=10_000_000)
+    for _ in range(100):  # 100 pieces in 1 s: the transfer lets one through per 0.15 s
+        now[0] += 0.01
+        progress.advance(100_000)
+    progress.finish("done")
+    assert 3 <= progress.updates <= 10  # ≤ 10 updates/s, paced by the transfer alone
+    assert len(shown) == progress.updates - 1  # the widget shows every state but the final
+    assert button.bar.value == 100.0
+
+
 # --- reprs and text fallback --------------------------------------------------------------------
 
-def test_reprs_are_cheap_and_text_plain_helps(fake: FakeClient) -> None:
+def test_no_text_only_stand_ins() -> None:
+    import gen_nb.widgets as widgets
+
+    assert not hasattr(widgets, "HAVE_IPYWIDGETS")
+    assert importlib.util.find_spec("gen_nb.widgets._fallback") is None
+    assert importlib.util.find_spec("gen_nb.widgets.panel") is not None
+
+
+def test_browser_text_lists_renders_and_says_what_to_call(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
-    assert repr(browser) == "<RenderBrowser: 4 renders>"
-    bundle = browser._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].startswith("RenderBrowser: 4 renders (widgets need a Jupyter")
-    assert "gen_nb.renders_frame(client)" in bundle["text/plain"]
-    for widget in (RenderPicker(fake), Gallery([]), Preview(), DownloadButton(),
-                   StreamPanel(), PublishPanel(fake), DeleteButton(fake),
-                   RenderWatcher(fake), LayerPicker(fake)):
-        assert len(repr(widget)) < 200, repr(widget)
-        assert "widgets need a Jupyter front end" in widget._repr_mimebundle_()["text/plain"]
+    text = repr(browser)
+    lines = text.splitlines()
+    assert lines[0] == "RenderBrowser: 4 renders"
+    assert lines[1] == "  Clip 0 · Engine 1 · completed · #100"
+    assert any("Engine 2 · completed · #103" in line for line in lines)
+    assert "gen_nb.renders_frame(client)" in lines[-1] and "gen_nb.download(" in lines[-1]
+    assert FALLBACK_HINT in lines[-1]
+    assert pretty(browser) == text  # plain IPython
+    assert browser._repr_mimebundle_()["text/plain"] == text  # a front end without widgets
+    browser.select("101")
+    assert repr(browser).startswith("RenderBrowser: 4 renders, selected #101")
 
 
-def test_text_fallback_without_ipywidgets(tmp_path: Path) -> None:
-    code = """
-import sys
-sys.modules["ipywidgets"] = None          # import ipywidgets now raises ImportError
-from gen_nb import widgets
-from gen_nb.models import Render
-assert not widgets.HAVE_IPYWIDGETS
-r = Render(id="7", status="completed", title="Hi", url="https://cdn/x.mp4")
-picker = widgets.RenderPicker([r]); picker.select("7")
-print(repr(picker))
-print(repr(widgets.Preview(r)))
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=Path(__file__).parents[1], timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "ipywidgets is not installed" in out.stdout
-    assert "selected: Hi" in out.stdout and "media: https://cdn/x.mp4" in out.stdout
+def test_browser_text_stays_short_for_many_renders() -> None:
+    many = FakeClient([_render(i) for i in range(10_000)])
+    text = repr(RenderBrowser(many))
+    assert len(text.splitlines()) == 8 and "… 9995 more" in text
+    assert len(text) < 1000
+
+
+def test_reprs_are_short_and_text_plain_helps(fake: FakeClient) -> None:
+    for widget in (RenderPicker(fake), Gallery([]), *_panels(fake)):
+        text = repr(widget)
+        assert len(text.splitlines()) <= 10 and len(text) < 1000, text
+        assert text.startswith(type(widget).__name__)
+        assert FALLBACK_HINT in widget._repr_mimebundle_()["text/plain"]
+        assert "application/vnd.jupyter.widget-view+json" in widget._repr_mimebundle_()

@@ -1,16 +1,24 @@
-"""The client's engines, renders, layer outputs and content resources (a mixin of Client)."""
+"""Engines, renders, layer outputs and remotion jobs: the requests and how answers are read.
+
+Functions here take the client's :class:`~gen_nb.api.calls.ApiCalls`; the
+:class:`~gen_nb.api.client.Client` methods with the same names document them for users.
+Listing fetches engines concurrently (``Settings.concurrency`` at once, one request each);
+:class:`RenderIndex` remembers for a short while which engine holds which render, so a single
+render or its layers cost one or two requests instead of a walk over the workspace.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from gen_nb.errors import APIError, ConfigError, ConfirmationRequired
-from gen_nb.models import (
-    ContentResource,
-    DeletePlan,
+from gen_nb.api.calls import ApiCalls
+from gen_nb.api.errors import APIError, ConfigError, UsageError
+from gen_nb.api.models import (
     Engine,
-    Generation,
     LayerOutput,
     RemotionJob,
     Render,
@@ -18,16 +26,13 @@ from gen_nb.models import (
     renders_from_engine,
 )
 
-if TYPE_CHECKING:
-    from gen_nb.config import Settings
+__all__ = ["LIST_KEYS", "RenderIndex", "engine", "engines", "items_of", "layers",
+           "remotion_jobs", "render", "renders"]
 
-__all__ = ["PAGE_SIZE", "CatalogMixin", "items_of"]
-
-PAGE_SIZE = 20
-MAX_PAGES = 10_000
-RESOURCE_TYPES = ("video", "image", "audio", "zip", "safe_tensors")
-_LIST_KEYS = ("engines", "projects", "data", "items", "results", "content_resources",
-              "remotion_jobs", "posts")
+LIST_KEYS = ("engines", "projects", "data", "items", "results", "content_resources",
+             "remotion_jobs", "posts")
+CACHE_SECONDS = 30.0
+Progress = Callable[[int, int], Any]
 
 
 def items_of(data: Any) -> list[Any]:
@@ -35,7 +40,7 @@ def items_of(data: Any) -> list[Any]:
     if isinstance(data, list):
         return data
     if isinstance(data, dict):
-        for key in _LIST_KEYS:
+        for key in LIST_KEYS:
             if isinstance(data.get(key), list):
                 return list(data[key])
     return []
@@ -47,210 +52,197 @@ def _is_missing_route(error: APIError) -> bool:
     return error.status in (404, 405) and "agent" not in said
 
 
-def _statuses(status: str | Iterable[str] | None) -> set[str] | None:
+def statuses(status: str | Iterable[str] | None) -> set[str] | None:
     if status is None:
         return None
     items = [status] if isinstance(status, str) else list(status)
+    if not all(isinstance(s, str) for s in items):
+        raise UsageError(f"status= must be a status name or a list of them, not {status!r}.")
     return {s.strip().lower() for s in items}
 
 
-class CatalogMixin:
-    """Engines, renders, layers, remotion jobs and content resources."""
+class RenderIndex:
+    """Which engine holds which render, and recently fetched engines (thread-safe, brief)."""
 
-    if TYPE_CHECKING:
-        settings: Settings
+    def __init__(self, seconds: float = CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self.clock = seconds, clock
+        self._engine_of: dict[str, str] = {}
+        self._engines: dict[str, tuple[float, Engine]] = {}
+        self._lock = threading.Lock()
 
-        _json: Callable[..., Any]
-        _request: Callable[..., Any]
-        def _engine_path(self, *parts: object) -> str: ...
-        def generation(self, generation_id: str | int) -> Generation: ...
+    def remember(self, found: Engine) -> None:
+        with self._lock:
+            self._engines[found.id] = (self.clock(), found)
+            for item in renders_from_engine(found):
+                self._engine_of[item.id] = found.id
 
-    # --- engines and renders --------------------------------------------------------------------
+    def note(self, render_id: str, engine_id: str) -> None:
+        """A render just started in ``engine_id``: remember where, and that the engine changed."""
+        with self._lock:
+            self._engine_of[render_id] = engine_id
+            self._engines.pop(engine_id, None)
 
-    def engines(self) -> list[Engine]:
-        """The agent's engines: ``GET /{prefix}?agent_id=`` where the API has it, else the
-        engines named by ``engine_ids=`` / ``GEN_NB_ENGINE_IDS`` (fetched one by one).
+    def engine_of(self, render_id: str) -> str | None:
+        with self._lock:
+            return self._engine_of.get(render_id)
 
-        Items of the list endpoint may be summaries without rows; :meth:`renders` fetches
-        those in full. Raises ConfigError when there is neither a list nor named engines.
+    def fresh(self, engine_id: str) -> Engine | None:
+        with self._lock:
+            seen = self._engines.get(engine_id)
+        if seen is None or self.clock() - seen[0] > self.seconds:
+            return None
+        return seen[1]
 
-        >>> [e.title for e in client.engines()]            # doctest: +SKIP
-        """
-        try:
-            data = self._json("GET", self._engine_path(), agent=True,
-                              subject=f"the list of engines ({self.settings.engine_prefix})")
-        except APIError as exc:
-            if not _is_missing_route(exc):
-                raise
-            if not self.settings.engine_ids:
-                raise ConfigError(
-                    f"This GEN API cannot list engines (GET /{self.settings.engine_prefix} "
-                    f"answered {exc.status}). Name them: gen_nb.connect(engine_ids=[812, 813]) "
-                    "or set GEN_NB_ENGINE_IDS=812,813 (the ids are in each engine's URL in GEN)."
-                ) from exc
-            return [self.engine(engine_id) for engine_id in self.settings.engine_ids]
-        return parse_list(Engine, items_of(data))
-
-    def engine(self, engine_id: str | int) -> Engine:
-        """One engine with its columns, rows and cells. Raises NotFoundError for a wrong id."""
-        data = self._json("GET", self._engine_path(engine_id), agent=True,
-                          subject=f"engine {engine_id}")
-        return Engine.from_api(data.get("engine", data) if isinstance(data, dict) else {})
-
-    def _full_engines(self, engine_ids: Iterable[str | int] | None) -> list[Engine]:
-        if engine_ids is None and self.settings.engine_ids:
-            engine_ids = self.settings.engine_ids
-        if engine_ids is not None:
-            return [self.engine(e) for e in engine_ids]
-        return [e if e.rows else self.engine(e.id) for e in self.engines()]
-
-    def renders(self, engine_ids: Iterable[str | int] | None = None, *,
-                status: str | Iterable[str] | None = None) -> list[Render]:
-        """Every take of every row's final video, across engines, in every status.
-
-        ``engine_ids`` defaults to ``engine_ids=`` / ``GEN_NB_ENGINE_IDS``, else all engines.
-        ``status`` keeps only renders in that status (or those statuses).
-
-        >>> {r.status for r in client.renders()}          # doctest: +SKIP
-        {'completed', 'failed', 'pending', 'processing', 'stopped'}
-        """
-        wanted = _statuses(status)
-        found = [r for e in self._full_engines(engine_ids) for r in renders_from_engine(e)]
-        return [r for r in found if wanted is None or r.status in wanted]
-
-    def render(self, render_id: str | int) -> Render:
-        """A render by its generation id, with engine context (row, take, layers) when found.
-
-        Falls back to the bare generation (no layers) when no engine row holds it.
-        """
-        for render in self.renders():
-            if render.id == str(render_id):
-                return render
-        return Render.from_generation(self.generation(render_id))
-
-    def layers(self, render: Render | str | int) -> list[LayerOutput]:
-        """Outputs of the layers composited into a render (voiceover, b-roll clips, …).
-
-        A :class:`Render` is re-read from its engine so the outputs are current.
-        """
-        if isinstance(render, Render) and render.engine_id:
-            engine = self.engine(render.engine_id)
-            fresh = next((r for r in renders_from_engine(engine) if r.id == render.id), render)
-            return list(fresh.layers)
-        return list(self.render(render.id if isinstance(render, Render) else render).layers)
-
-    def remotion_jobs(self, project_id: str | int, *, page: int | None = None) -> list[RemotionJob]:
-        """Render jobs of one engine (``project_id``), newest first, 20 a page.
-
-        ``page=None`` asks for the API's first page (no ``page`` parameter sent).
-        """
-        data = self._json("GET", "remotion_jobs", agent=True,
-                          params={"project_id": project_id, "page": page},
-                          subject=f"remotion jobs of engine {project_id}")
-        return parse_list(RemotionJob, items_of(data))
-
-    # --- content resources ----------------------------------------------------------------------
-
-    def resources(self, type: str | None = None, *,
-                  project_id: str | int | None = None) -> list[ContentResource]:
-        """Every stored file, reading 0-based pages of 20 until a short or empty page.
-
-        ``type`` is one of video, image, audio, zip, safe_tensors. Stops early if the server
-        repeats a page (ignores ``page``).
-
-        >>> len(client.resources(type="video"))            # doctest: +SKIP
-        """
-        if type is not None and type not in RESOURCE_TYPES:
-            raise ValueError(f"type={type!r} is not one of {list(RESOURCE_TYPES)}.")
-        found: list[ContentResource] = []
-        previous: list[str] | None = None
-        for page in range(MAX_PAGES):
-            data = self._json("GET", "content_resources", agent=True,
-                              params={"type": type, "project_id": project_id, "page": page},
-                              subject=f"content resources page {page}")
-            items = parse_list(ContentResource, items_of(data))
-            ids = [r.id for r in items]
-            if not items or ids == previous:
-                break
-            found += items
-            previous = ids
-            if len(items) < PAGE_SIZE:
-                break
-        return found
-
-    def resource(self, resource_id: str | int) -> ContentResource:
-        """One content resource, with its generator when there is one."""
-        data = self._json("GET", f"content_resources/{resource_id}", agent=True,
-                          subject=f"content resource {resource_id}")
-        return ContentResource.from_api(data or {})
-
-    def delete_resource(self, resource_id: str | int, *, confirm: bool = False,
-                        dry_run: bool = False) -> DeletePlan:
-        """Delete a stored file for good; its CDN URL then answers 404.
-
-        ``dry_run=True`` only says what would go (nothing is sent but a GET).
-        Without ``confirm=True`` it raises :class:`ConfirmationRequired` naming the file.
-        With it, the DELETE is sent; a 428 answer is confirmed once with its
-        ``confirm_token``. 200-with-empty-body and 204 both mean done.
-
-        >>> plan = client.delete_resource(7, dry_run=True)     # doctest: +SKIP
-        >>> client.delete_resource(7, confirm=True).deleted    # doctest: +SKIP
-        True
-        """
-        res = self.resource(resource_id)
-        plan = _plan_for(res)
-        if dry_run:
-            return plan
-        if not confirm:
-            raise ConfirmationRequired(
-                f"Deleting content resource {res.id} ({res.file_name or res.url}) is permanent: "
-                f"{' '.join(plan.warnings)} Call delete_resource({res.id!r}, confirm=True) to "
-                "go ahead, or dry_run=True to see what would go.",
-                subject=f"content resource {res.id}",
-                body={"would_destroy": dict(plan.would_destroy)})
-        subject = f"content resource {res.id}"
-        path = f"content_resources/{res.id}"
-        try:
-            self._request("DELETE", path, agent=True, subject=subject)
-            return _done(plan)
-        except ConfirmationRequired as exc:
-            if not exc.confirm_token:
-                raise
-            token, would = exc.confirm_token, exc.would_destroy
-        self._confirm_delete(path, res.id, token)
-        return _done(plan, would_destroy=would or plan.would_destroy)
-
-    def _confirm_delete(self, path: str, resource_id: str, token: str) -> None:
-        """The second DELETE of the two-phase flow; says so when the token is refused."""
-        subject = f"confirming the delete of content resource {resource_id}"
-        try:
-            self._request("DELETE", path, agent=True, params={"confirm_token": token},
-                          subject=subject, single_use=True)
-        except APIError as exc:
-            if exc.status not in (400, 403, 409, 410, 422, 428):
-                raise
-            code = f", error_code={exc.error_code!r}" if exc.error_code else ""
-            raise type(exc)(
-                f"The confirm token for deleting content resource {resource_id} was rejected or "
-                f"has expired (HTTP {exc.status}{code}: {exc.server_message or 'no reason'}); "
-                f"nothing was deleted. Call delete_resource({resource_id!r}, confirm=True) "
-                "again to get a new token.",
-                status=exc.status, error_code=exc.error_code, server_message=exc.server_message,
-                subject=subject, body=exc.body) from exc
+    def forget(self, engine_id: str | None = None) -> None:
+        """Drop the cached engine (all of them with None): it is known to have changed."""
+        with self._lock:
+            if engine_id is None:
+                self._engines.clear()
+            else:
+                self._engines.pop(engine_id, None)
 
 
-def _plan_for(res: ContentResource) -> DeletePlan:
-    warnings = [f"The file {res.file_name or res.id} goes for good and its URL ({res.url}) "
-                "will answer 404: engine rows, scheduled posts and links that use it break."]
-    if res.generator is not None:
-        warnings.append(f"It is the output of {res.generator.type or 'generation'} "
-                        f"{res.generator.id}; deleting the engine would not have removed it.")
-    return DeletePlan(resource_id=res.id, url=res.url, file_name=res.file_name,
-                      would_destroy={"content_resources": 1, "urls": [res.url] if res.url else []},
-                      warnings=tuple(warnings))
+# --- engines ------------------------------------------------------------------------------------
+
+def engines(api: ApiCalls, index: RenderIndex | None = None) -> list[Engine]:
+    """``GET /{prefix}?agent_id=``, or the engines named in the settings (fetched, at most
+    ``Settings.concurrency`` at once) when the API has no list endpoint."""
+    subject = f"the list of engines ({api.settings.engine_prefix})"
+    try:
+        data = api.json("GET", api.engine_path(), agent=True, subject=subject)
+    except APIError as exc:
+        if not _is_missing_route(exc):
+            raise
+        if not api.settings.engine_ids:
+            raise ConfigError(
+                f"This GEN API cannot list engines (GET /{api.settings.engine_prefix} "
+                f"answered {exc.status}). Name them: gen_nb.connect(engine_ids=[812, 813]) "
+                "or set GEN_NB_ENGINE_IDS=812,813 (the ids are in each engine's URL in GEN)."
+            ) from exc
+        return _fetch_all(api, list(api.settings.engine_ids), index or RenderIndex(), None)
+    return parse_list(Engine, items_of(data))
 
 
-def _done(plan: DeletePlan, **changes: Any) -> DeletePlan:
-    import dataclasses
+def engine(api: ApiCalls, engine_id: str | int, index: RenderIndex | None = None) -> Engine:
+    """One engine with its columns, rows and cells (``GET /{prefix}/{id}?agent_id=``)."""
+    data = api.json("GET", api.engine_path("{}", engine_id), agent=True,
+                    subject=f"engine {engine_id}")
+    inner = data.get("engine", data) if isinstance(data, dict) else None
+    if not isinstance(inner, dict):
+        raise _shape_error(f"engine {engine_id}", "an engine object", data)
+    found = Engine.from_api(inner)
+    if index is not None:
+        index.remember(found)
+    return found
 
-    return dataclasses.replace(plan, deleted=True, **changes)
+
+def full_engines(api: ApiCalls, engine_ids: Iterable[str | int] | None, index: RenderIndex,
+                 on_progress: Progress | None = None) -> list[Engine]:
+    """Every wanted engine with its rows, fetched ``Settings.concurrency`` at a time.
+
+    Engines the list already gave in full are not fetched again. ``on_progress(done, total)``
+    is called as engines arrive (from worker threads).
+    """
+    if engine_ids is None and api.settings.engine_ids:
+        engine_ids = api.settings.engine_ids
+    if engine_ids is not None:
+        todo: list[Engine | str] = [str(e) for e in engine_ids]
+    else:
+        todo = [e if e.rows else e.id for e in engines(api, index)]
+    return _fetch_all(api, todo, index, on_progress)
+
+
+def _fetch_all(api: ApiCalls, todo: Sequence[Engine | str], index: RenderIndex,
+               on_progress: Progress | None) -> list[Engine]:
+    total, done, lock = len(todo), [0], threading.Lock()
+
+    def one(item: Engine | str) -> Engine:
+        if isinstance(item, Engine):
+            index.remember(item)
+            result = item
+        else:
+            result = engine(api, item, index)
+        with lock:
+            done[0] += 1
+            count = done[0]
+        if on_progress is not None:
+            on_progress(count, total)
+        return result
+
+    if on_progress is not None:
+        on_progress(0, total)
+    workers = max(1, min(api.settings.concurrency, total))
+    if workers == 1:
+        return [one(item) for item in todo]
+    with ThreadPoolExecutor(workers, thread_name_prefix="gen_nb-list") as pool:
+        return list(pool.map(one, todo))
+
+
+# --- renders and layers -----------------------------------------------------------------------
+
+def renders(api: ApiCalls, index: RenderIndex, engine_ids: Iterable[str | int] | None = None,
+            *, status: str | Iterable[str] | None = None,
+            on_progress: Progress | None = None) -> list[Render]:
+    """Every take of every row's final video across the engines (see Client.renders)."""
+    wanted = statuses(status)
+    found = [r for e in full_engines(api, engine_ids, index, on_progress)
+             for r in renders_from_engine(e)]
+    return [r for r in found if wanted is None or r.status in wanted]
+
+
+def _in_engine(api: ApiCalls, index: RenderIndex, engine_id: str, render_id: str,
+               fresh: bool) -> Render | None:
+    cached = None if fresh else index.fresh(engine_id)
+    holder = cached or engine(api, engine_id, index)
+    return next((r for r in renders_from_engine(holder) if r.id == render_id), None)
+
+
+def render(api: ApiCalls, index: RenderIndex, render_id: str | int,
+           generation: Callable[[str], Any], *, engine_id: str | int | None = None) -> Render:
+    """A render by id: its generation now, placed in its engine row when the engine is known
+    (given, or seen recently by this client); no walk over the workspace."""
+    rid = str(render_id)
+    current = Render.from_generation(generation(rid))
+    holder = str(engine_id) if engine_id is not None else index.engine_of(rid)
+    if holder is None:
+        return current
+    found = _in_engine(api, index, holder, rid, fresh=False)
+    return current if found is None else found.with_state_of(current)
+
+
+def layers(api: ApiCalls, index: RenderIndex, target: Render | str | int) -> list[LayerOutput]:
+    """The layer outputs of a render, read fresh from its engine (see Client.layers)."""
+    rid = str(target.id if isinstance(target, Render) else target)
+    holder = target.engine_id if isinstance(target, Render) else index.engine_of(rid)
+    if holder:
+        found = _in_engine(api, index, holder, rid, fresh=True)
+        if found is not None:
+            return list(found.layers)
+        if isinstance(target, Render):
+            return list(target.layers)
+    for item in renders(api, index):
+        if item.id == rid:
+            return list(item.layers)
+    return []
+
+
+def remotion_jobs(api: ApiCalls, project_id: str | int, page: int | None) -> list[RemotionJob]:
+    """``GET /remotion_jobs?agent_id=&project_id=&page=`` (20 a page, newest first)."""
+    if page is not None and (isinstance(page, bool) or not isinstance(page, int) or page < 0):
+        raise UsageError(f"page= must be a whole number ≥ 0 (or None), not {page!r}.")
+    data = api.json("GET", "remotion_jobs", agent=True,
+                    params={"project_id": project_id, "page": page},
+                    subject=f"remotion jobs of engine {project_id}")
+    return parse_list(RemotionJob, items_of(data))
+
+
+def _shape_error(subject: str, expected: str, data: Any) -> APIError:
+    from gen_nb.api.errors import UnexpectedResponseError
+
+    kind = type(data).__name__ if data is not None else "nothing"
+    return UnexpectedResponseError(
+        status=200, subject=subject,
+        server_message=f"expected {expected}, got {kind}",
+        hint="The answer does not have the shape the GEN API documents; check "
+             "GEN_API_BASE_URL points at the API.")

@@ -1,9 +1,10 @@
 """The GEN client: :func:`connect` and :class:`Client`.
 
-One ``requests`` session per client (made by :mod:`gen_nb._http`, which keeps the key on the API
-host), typed errors from :func:`gen_nb.errors.error_from_response` only, frozen models from
-:mod:`gen_nb.models`. Engines, renders and content resources live in :mod:`gen_nb._catalog`,
-publishing in :mod:`gen_nb._publishing`; this module holds the plumbing and generations.
+``Client`` is the one object users hold. Its methods are the documented entry points; each
+is a few lines that call the module doing the work: :mod:`~gen_nb.api.catalog` (engines,
+renders, layers), :mod:`~gen_nb.api.resources` (stored files, deletes),
+:mod:`~gen_nb.api.publishing` (posts) — all through one :class:`~gen_nb.api.calls.ApiCalls`
+(session, retries, deadline, typed errors).
 
 >>> import gen_nb
 >>> client = gen_nb.connect(quiet=True)            # no key → the local sandbox  # doctest: +SKIP
@@ -13,32 +14,54 @@ publishing in :mod:`gen_nb._publishing`; this module holds the plumbing and gene
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import logging
 import threading
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-import requests
-
-from gen_nb import _http
-from gen_nb._catalog import CatalogMixin
-from gen_nb._polling import poll
-from gen_nb._publishing import PublishingMixin
-from gen_nb.config import Settings, resolve_settings
-from gen_nb.errors import ConfigError, RenderFailed, WaitTimeout, error_from_response
-from gen_nb.models import Generation
+from gen_nb.api import catalog, publishing, resources
+from gen_nb.api.calls import ApiCalls
+from gen_nb.api.errors import (
+    ConfigError,
+    JobCannotBeStoppedError,
+    RenderFailed,
+    UnexpectedResponseError,
+    WaitTimeout,
+)
+from gen_nb.api.models import (
+    ContentResource,
+    DeletePlan,
+    Engine,
+    Generation,
+    LayerOutput,
+    LegacyPublishJob,
+    PlatformRules,
+    Post,
+    RemotionJob,
+    Render,
+)
+from gen_nb.api.polling import poll
+from gen_nb.api.settings import Settings, resolve_settings
+from gen_nb.api.shared_sandbox import SHARED
+from gen_nb.api.transport import RetryPolicy
 
 __all__ = ["Client", "connect"]
 
 log = logging.getLogger("gen_nb")
 
 
-class Client(CatalogMixin, PublishingMixin):
+def _generation(data: Any, subject: str) -> Generation:
+    if data is not None and not isinstance(data, Mapping):
+        raise UnexpectedResponseError(status=200, subject=subject,
+                                      server_message=f"expected a generation object, got "
+                                                     f"{type(data).__name__}")
+    return Generation.from_api(data or {})
+
+
+class Client:
     """A connection to the GEN API (or to the local sandbox). Build it with :func:`connect`.
 
     ``settings`` are frozen and never show the key; ``sandbox`` is the sandbox handle the client
@@ -50,16 +73,16 @@ class Client(CatalogMixin, PublishingMixin):
     """
 
     def __init__(self, settings: Settings | None = None, *, sandbox: Any = None,
-                 sleep: Callable[[float], None] | None = None,
+                 policy: RetryPolicy | None = None, sleep: Callable[[float], Any] | None = None,
                  _on_close: Callable[[], None] | None = None) -> None:
         self.settings = settings if settings is not None else resolve_settings()
         self.sandbox = sandbox
-        self._sleep = sleep or time.sleep
-        self._policy = _http.RetryPolicy(retries=self.settings.retries, sleep=self._sleep)
-        self._session = _http.api_session(self.settings)
+        self._api = ApiCalls(self.settings, is_sandbox=self.is_sandbox, policy=policy,
+                             sleep=sleep)
+        self._index = catalog.RenderIndex()
+        self._rules = publishing.PlatformRuleBook(self._api)
         self._on_close = _on_close
         self._closed = False
-        self._platform_rules: list[Any] | None = None
 
     # --- housekeeping ---------------------------------------------------------------------------
 
@@ -81,7 +104,7 @@ class Client(CatalogMixin, PublishingMixin):
         if self._closed:
             return
         self._closed = True
-        self._session.close()
+        self._api.close()
         if self._on_close is not None:
             self._on_close()
 
@@ -92,51 +115,6 @@ class Client(CatalogMixin, PublishingMixin):
                  tb: TracebackType | None) -> None:
         self.close()
 
-    # --- plumbing -------------------------------------------------------------------------------
-
-    def _url(self, path: str) -> str:
-        return self.settings.base_url + "/" + path.lstrip("/")
-
-    def _engine_path(self, *parts: object) -> str:
-        return "/".join([self.settings.engine_prefix, *(str(p) for p in parts)])
-
-    def _request(self, method: str, path: str, *, subject: str, agent: bool = False,
-                 params: Mapping[str, Any] | None = None, json: Any = None,
-                 headers: Mapping[str, str] | None = None,
-                 single_use: bool = False) -> requests.Response:
-        """Send one API request (with retries); raise the mapped error for an error status."""
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        if agent:
-            query = {"agent_id": self.settings.require_agent_id(subject), **query}
-        check = ("Is the sandbox still running?" if self.is_sandbox else
-                 f"The API base URL is {self.settings.base_url} (GEN_API_BASE_URL).")
-        response = _http.retrying(
-            self._session, method, self._url(path), policy=self._policy, single_use=single_use,
-            check=check, params=query or None, json=json, headers=dict(headers or {}),
-        )
-        if not response.ok:
-            raise self._error(response, subject, method)
-        return response
-
-    def _error(self, response: requests.Response, subject: str, method: str) -> Exception:
-        """The mapped error, with any echo of our key removed from the body first."""
-        body = response.content
-        key = (self.settings.api_key or "").encode()
-        if key and key in body:
-            body = body.replace(key, b"***")
-        return error_from_response(response.status_code, body, response.headers,
-                                   subject=subject, method=method, url=response.url)
-
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Like :meth:`_request`, returning the decoded JSON body (None when the body is empty)."""
-        response = self._request(method, path, **kwargs)
-        if response.status_code == 204 or not response.content.strip():
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise self._error(response, kwargs["subject"], method) from None
-
     # --- generations ----------------------------------------------------------------------------
 
     def generation(self, generation_id: str | int) -> Generation:
@@ -144,22 +122,24 @@ class Client(CatalogMixin, PublishingMixin):
 
         Raises NotFoundError for an unknown id. Example: ``client.generation(56789).status``.
         """
-        data = self._json("GET", f"generations/{generation_id}",
-                          subject=f"generation {generation_id}")
-        return Generation.from_api(data or {})
+        subject = f"generation {generation_id}"
+        data = self._api.json("GET", self._api.path("generations/{}", generation_id),
+                              subject=subject)
+        return _generation(data, subject)
 
     def wait(self, generation_id: str | int, *, timeout: float | None = 600.0,
              poll_interval: float | None = None,
              on_update: Callable[[Generation], None] | None = None,
-             cancel: threading.Event | None = None,
-             raise_on_failure: bool = True) -> Generation:
+             cancel: threading.Event | None = None, raise_on_failure: bool = True,
+             cancel_on_timeout: bool = False) -> Generation:
         """Poll a generation until it is completed, failed or stopped, and return it.
 
         Polls every 2 s growing to 10 s (GEN's documented pace) unless ``poll_interval`` is
         given. ``on_update(generation)`` runs on every status change. Setting ``cancel`` stops
         waiting at once and returns the latest state (the render goes on). Raises
-        :class:`WaitTimeout` after ``timeout`` seconds and :class:`RenderFailed` when it ends
-        failed or stopped (unless ``raise_on_failure=False``).
+        :class:`WaitTimeout` after ``timeout`` seconds — having stopped the job on the server
+        first when ``cancel_on_timeout=True`` — and :class:`RenderFailed` when it ends failed
+        or stopped (unless ``raise_on_failure=False``).
 
         >>> g = client.wait(gen.id, poll_interval=0.5, on_update=print)  # doctest: +SKIP
         """
@@ -167,22 +147,35 @@ class Client(CatalogMixin, PublishingMixin):
                              status=lambda g: g.status, timeout=timeout,
                              interval=poll_interval, on_update=on_update, cancel=cancel)
         if outcome == "timeout":
-            raise WaitTimeout(last, timeout or 0.0)
+            raise self._timed_out(last, timeout or 0.0, cancel_on_timeout)
         if raise_on_failure and last.status in ("failed", "stopped"):
             raise RenderFailed(last)
         return last
 
+    def _timed_out(self, last: Generation, timeout: float, stop: bool) -> WaitTimeout:
+        if not stop:
+            return WaitTimeout(last, timeout)
+        try:
+            stopped = self.stop(last.id)
+        except JobCannotBeStoppedError:
+            return WaitTimeout(last, timeout, advice="It finished just as the wait ended; "
+                               f"read it with client.generation({last.id!r}).")
+        return WaitTimeout(stopped, timeout, advice="It was stopped on the server "
+                           "(cancel_on_timeout=True); start it again with a longer timeout=.")
+
     def stop(self, generation_id: str | int) -> Generation:
         """Stop a running generation. Raises JobCannotBeStoppedError if it has finished."""
-        data = self._json("POST", f"generations/{generation_id}/stop",
-                          subject=f"stopping generation {generation_id}")
-        return Generation.from_api(data or {"id": generation_id, "status": "stopped"})
+        subject = f"stopping generation {generation_id}"
+        data = self._api.json("POST", self._api.path("generations/{}/stop", generation_id),
+                              subject=subject)
+        return _generation(data or {"id": generation_id, "status": "stopped"}, subject)
 
     def continue_generation(self, generation_id: str | int) -> Generation:
         """Continue a paused or stopped generation (``POST /generations/{id}/continue``)."""
-        data = self._json("POST", f"generations/{generation_id}/continue",
-                          subject=f"continuing generation {generation_id}")
-        return Generation.from_api(data or {"id": generation_id, "status": "pending"})
+        subject = f"continuing generation {generation_id}"
+        data = self._api.json("POST", self._api.path("generations/{}/continue", generation_id),
+                              subject=subject)
+        return _generation(data or {"id": generation_id, "status": "pending"}, subject)
 
     def start_render(self, engine_id: str | int, cell_id: str | int, *,
                      idempotency_key: str | None = None) -> Generation:
@@ -198,48 +191,225 @@ class Client(CatalogMixin, PublishingMixin):
         """
         subject = f"rendering cell {cell_id} of engine {engine_id}"
         agent = self.settings.require_agent_id(subject)
-        data = self._json("POST", self._engine_path(engine_id, "cells", cell_id, "render"),
-                          subject=subject, agent=True, json={"agent_id": agent},
-                          headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())})
-        return Generation.from_api(data or {})
+        path = self._api.engine_path("{}/cells/{}/render", engine_id, cell_id)
+        data = self._api.json("POST", path, subject=subject, agent=True,
+                              json_body={"agent_id": agent},
+                              headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())})
+        started = _generation(data, subject)
+        self._index.note(started.id, str(engine_id))
+        return started
+
+    # --- engines, renders, layers ---------------------------------------------------------------
+
+    def engines(self) -> list[Engine]:
+        """The agent's engines: ``GET /{prefix}?agent_id=`` where the API has it, else the
+        engines named by ``engine_ids=`` / ``GEN_NB_ENGINE_IDS`` (fetched one request each).
+
+        Items of the list endpoint may be summaries without rows; :meth:`renders` fetches
+        those in full. Raises ConfigError when there is neither a list nor named engines.
+
+        >>> [e.title for e in client.engines()]            # doctest: +SKIP
+        """
+        return catalog.engines(self._api, self._index)
+
+    def engine(self, engine_id: str | int) -> Engine:
+        """One engine with its columns, rows and cells. Raises NotFoundError for a wrong id."""
+        return catalog.engine(self._api, engine_id, self._index)
+
+    def renders(self, engine_ids: Iterable[str | int] | None = None, *,
+                status: str | Iterable[str] | None = None,
+                on_progress: Callable[[int, int], Any] | None = None) -> list[Render]:
+        """Every take of every row's final video, across engines, in every status.
+
+        ``engine_ids`` defaults to ``engine_ids=`` / ``GEN_NB_ENGINE_IDS``, else all engines;
+        they are fetched ``concurrency`` at a time (``GEN_NB_CONCURRENCY``, default 8).
+        ``status`` keeps only renders in that status (or those statuses).
+        ``on_progress(done, total)`` hears about each engine fetched (from worker threads).
+
+        >>> {r.status for r in client.renders()}          # doctest: +SKIP
+        {'completed', 'failed', 'pending', 'processing', 'stopped'}
+        """
+        return catalog.renders(self._api, self._index, engine_ids, status=status,
+                               on_progress=on_progress)
+
+    def render(self, render_id: str | int, *, engine_id: str | int | None = None) -> Render:
+        """A render by its generation id: its current state, with engine context (row, take,
+        layers) when the engine is known (``engine_id=``, or seen by this client recently).
+
+        One request for the generation, one more for its engine when known; otherwise the bare
+        generation (no layers). Raises NotFoundError for an unknown id.
+        """
+        return catalog.render(self._api, self._index, render_id, self.generation,
+                              engine_id=engine_id)
+
+    def layers(self, render: Render | str | int) -> list[LayerOutput]:
+        """Outputs of the layers composited into a render (voiceover, b-roll clips, …).
+
+        Read fresh from the render's engine (one request when the engine is known).
+        """
+        return catalog.layers(self._api, self._index, render)
+
+    def remotion_jobs(self, project_id: str | int, *, page: int | None = None
+                      ) -> list[RemotionJob]:
+        """Render jobs of one engine (``project_id``), newest first, 20 a page.
+
+        ``page=None`` asks for the API's first page (no ``page`` parameter sent).
+        """
+        return catalog.remotion_jobs(self._api, project_id, page)
+
+    # --- content resources ----------------------------------------------------------------------
+
+    def resources(self, type: str | None = None, *,
+                  project_id: str | int | None = None) -> list[ContentResource]:
+        """Every stored file, reading 0-based pages of 20 until a short or empty page.
+
+        ``type`` is one of video, image, audio, zip, safe_tensors. A server that repeats a
+        page or never ends gives an UnexpectedResponseError saying so.
+
+        >>> len(client.resources(type="video"))            # doctest: +SKIP
+        """
+        return resources.resources(self._api, type, project_id)
+
+    def resource(self, resource_id: str | int) -> ContentResource:
+        """One content resource, with its generator when there is one."""
+        return resources.resource(self._api, resource_id)
+
+    def delete_resource(self, resource_id: str | int, *, confirm: bool = False,
+                        dry_run: bool = False, plan: DeletePlan | None = None) -> DeletePlan:
+        """Delete a stored file for good; its CDN URL then answers 404.
+
+        ``dry_run=True`` only says what would go (a GET; nothing is deleted): the plan names
+        the resource id and URL. Without ``confirm=True`` it raises
+        :class:`ConfirmationRequired` naming the file. With it, exactly ``resource_id`` is
+        deleted, and only if the server still describes the same file (and, when ``plan=``
+        is given, the same URL as that plan). A 428 answer is confirmed with its token when it
+        destroys no more than the plan; when it destroys more, :class:`ServerPlanRequired`
+        carries the server's plan (``exc.plan``): pass ``plan=exc.plan`` to confirm that.
+
+        >>> plan = client.delete_resource(7, dry_run=True)                # doctest: +SKIP
+        >>> client.delete_resource(7, confirm=True, plan=plan).deleted     # doctest: +SKIP
+        True
+        """
+        if dry_run:
+            return resources.plan_delete(self._api, resource_id)
+        if not confirm:
+            shown = resources.plan_delete(self._api, resource_id)
+            raise resources.ConfirmationRequired(
+                f"Deleting content resource {shown.resource_id} "
+                f"({shown.file_name or shown.url}) is permanent: {' '.join(shown.warnings)} "
+                f"Call delete_resource({shown.resource_id!r}, confirm=True) to go ahead, or "
+                "dry_run=True to see what would go.",
+                subject=f"content resource {shown.resource_id}",
+                body={"would_destroy": dict(shown.would_destroy)})
+        done = resources.delete(self._api, resource_id, plan)
+        self._index.forget()
+        return done
+
+    # --- publishing -----------------------------------------------------------------------------
+
+    def platforms(self, *, refresh: bool = False) -> list[PlatformRules]:
+        """What each platform accepts (``GET /schedule/platforms``), fetched once per client.
+
+        >>> [(p.platform, p.max_text) for p in client.platforms()]   # doctest: +SKIP
+        """
+        return self._rules.server_rules(refresh)
+
+    def check_post(self, platforms: str | Iterable[str], *, description: str | None = "",
+                   title: str | None = None, media_url: str | None = None,
+                   options: Mapping[str, Any] | None = None) -> list[str]:
+        """The platform rules a post would break, one sentence each (empty: fine). Sends nothing
+        but the (cached) rules request.
+
+        >>> client.check_post(["x"], description="a" * 300, media_url="https://…")  # doctest: +SKIP
+        ['X: the caption has 300 characters; the limit is 280. Shorten it by 20.']
+        """
+        return publishing.check_post(self._rules, platforms, description=description,
+                                     title=title, media_url=media_url, options=options)
+
+    def publish(self, render_or_url: Any, platforms: str | Iterable[str], *,
+                description: str | None = "", title: str | None = None,
+                schedule_type: str = "next_available", scheduled_time: Any = None,
+                media_type: str | None = None, thumbnail_url: str | None = None,
+                options: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
+                timezone_offset: int | None = None, check: bool = True) -> Post:
+        """Post a render (or a content resource, output resource or URL) by its URL.
+
+        ``platforms``: names among tiktok, instagram, facebook, youtube, x, linkedin.
+        ``schedule_type``: now, specific_time (needs a future ``scheduled_time``) or
+        next_available. ``media_type`` defaults to VIDEO (IMAGE for images). ``options`` are
+        platform options sent as is (``{"tiktok_privacy_level": "SELF_ONLY"}``). With
+        ``check=True`` rule violations raise :class:`PlatformRuleError` before anything is
+        sent. Sends an ``Idempotency-Key`` (uuid4 unless given) and ``X-Timezone-Offset``
+        (minutes east of UTC, this machine's unless given). Follow it with :meth:`wait_post`.
+
+        >>> post = client.publish(render, ["tiktok"], description="new!")   # doctest: +SKIP
+        >>> client.wait_post(post.id).state                                 # doctest: +SKIP
+        'published'
+        """
+        return publishing.publish(
+            self._api, self._rules, render_or_url, platforms, description=description,
+            title=title, schedule_type=schedule_type, scheduled_time=scheduled_time,
+            media_type=media_type, thumbnail_url=thumbnail_url, options=options,
+            idempotency_key=idempotency_key, timezone_offset=timezone_offset, check=check)
+
+    def post(self, post_id: str | int) -> Post:
+        """A post and its status per platform (``GET /schedule/post/{id}``)."""
+        return publishing.post(self._api, post_id)
+
+    def wait_post(self, post_id: str | int, *, timeout: float | None = 300.0,
+                  poll_interval: float | None = None,
+                  on_update: Callable[[Post], None] | None = None,
+                  cancel: threading.Event | None = None) -> Post:
+        """Poll a post until every platform is published or one failed; return it.
+
+        A failed post is returned, not raised: look at ``post.state`` and each
+        ``platforms_status[i].error``. Raises :class:`WaitTimeout` after ``timeout`` s;
+        ``cancel`` stops waiting at once.
+        """
+        return publishing.wait_post(self._api, post_id, timeout=timeout,
+                                    poll_interval=poll_interval, on_update=on_update,
+                                    cancel=cancel)
+
+    def posts(self, start_date: Any = None, end_date: Any = None) -> list[Post]:
+        """Posts scheduled in a date window (default: the 30 days either side of today).
+
+        Windows longer than the API's 60 days are read in several requests.
+        """
+        return publishing.posts(self._api, start_date, end_date)
+
+    def cancel_post(self, post_id: str | int) -> Post | None:
+        """Cancel a scheduled post (``DELETE /schedule/post/{id}``); the answer's post, if any."""
+        return publishing.cancel_post(self._api, post_id)
+
+    def update_post(self, post_id: str | int, **fields: Any) -> Post:
+        """Edit a scheduled post (not a ``now`` post): ``client.update_post(7, description=…)``.
+
+        ``scheduled_time`` may be a datetime (sent as ISO UTC; must be in the future);
+        ``platform``/``platforms`` become the ``platform`` array.
+        """
+        return publishing.update_post(self._api, post_id, fields)
+
+    def publish_legacy(self, render_or_url: Any, *, description: str | None = "",
+                       title: str | None = None, media_type: str | None = None,
+                       scheduled_time: Any = None, thumbnail_url: str | None = None,
+                       timezone_offset: int | None = None, idempotency_key: str | None = None,
+                       check: bool = True) -> LegacyPublishJob:
+        """Post to TikTok through the legacy ``publish_content`` user job (still accepted).
+
+        Sends ``{"user_job_type": "publish_content", "data": "<JSON string>"}``; follow it with
+        :meth:`legacy_job`. TikTok's rules are checked first, like :meth:`publish`.
+        """
+        return publishing.publish_legacy(
+            self._api, self._rules, render_or_url, description=description, title=title,
+            media_type=media_type, scheduled_time=scheduled_time, thumbnail_url=thumbnail_url,
+            timezone_offset=timezone_offset, idempotency_key=idempotency_key, check=check)
+
+    def legacy_job(self, job_id: str | int) -> LegacyPublishJob:
+        """The state of a legacy publish job (``GET /user_jobs/{id}?agent_id=``)."""
+        return publishing.legacy_job(self._api, job_id)
 
 
 # --- connect ------------------------------------------------------------------------------------
-
-class _SharedSandbox:
-    """One sandbox per process, started on first need and stopped when its last client closes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._handle: Any = None
-        self._users = 0
-
-    def acquire(self) -> Any:
-        with self._lock:
-            if self._handle is None:
-                from gen_nb import sandbox
-
-                self._handle = sandbox.start()
-                atexit.register(self._stop_at_exit)
-            self._users += 1
-            return self._handle
-
-    def release(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._users <= 0 and self._handle is not None:
-                handle, self._handle, self._users = self._handle, None, 0
-                handle.stop()
-
-    def _stop_at_exit(self) -> None:
-        with self._lock:
-            handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.stop()
-
-
-_SHARED = _SharedSandbox()
-
 
 def connect(
     api_key: str | None = None,
@@ -251,16 +421,19 @@ def connect(
     engine_ids: Any = None,
     timeout: float | None = None,
     retries: int | None = None,
+    deadline: float | None = None,
+    concurrency: int | None = None,
     quiet: bool = False,
 ) -> Client:
     """Connect to GEN, or to the local sandbox when there is no key.
 
     Settings come from the arguments, then the environment (``GEN_API_KEY``, ``GEN_AGENT_ID``,
     ``GEN_API_BASE_URL``, ``GEN_ENGINE_PREFIX``, ``GEN_NB_*``), then defaults (timeout 30 s,
-    4 retries). With no key anywhere — or ``sandbox=True`` — a sandbox is started in a
-    background thread (shared by later ``connect()`` calls, stopped when the last client
-    closes) and one line says so unless ``quiet``. ``sandbox=<handle>`` binds to a running
-    sandbox; ``sandbox=False`` refuses to fall back (ConfigError when there is no key).
+    4 retries, 120 s per call). With no key anywhere — or ``sandbox=True`` — a sandbox is
+    started in a background thread (shared by later ``connect()`` calls, stopped when the last
+    client closes) and one line says so unless ``quiet``. ``sandbox=<handle>`` binds to a
+    running sandbox; ``sandbox=False`` refuses to fall back (ConfigError when there is no key).
+    A malformed key (spaces, line breaks, non-ASCII) is a ConfigError that does not quote it.
 
     >>> client = connect(quiet=True)                  # doctest: +SKIP
     >>> client.is_sandbox                             # doctest: +SKIP
@@ -268,7 +441,8 @@ def connect(
     """
     settings = resolve_settings(api_key, agent_id=agent_id, base_url=base_url,
                                 engine_prefix=engine_prefix, engine_ids=engine_ids,
-                                timeout=timeout, retries=retries)
+                                timeout=timeout, retries=retries, deadline=deadline,
+                                concurrency=concurrency)
     if sandbox is None or sandbox is False:
         if settings.api_key:
             return Client(settings)
@@ -276,7 +450,7 @@ def connect(
             raise ConfigError("No API key: pass api_key= to gen_nb.connect() or set GEN_API_KEY "
                               "(a personal access token, gen_pat_…), or allow the sandbox.")
     if sandbox is None or sandbox is True:
-        handle, on_close = _SHARED.acquire(), _SHARED.release
+        handle, on_close = SHARED.acquire(), SHARED.release
         if not quiet:
             reason = "sandbox=True" if sandbox is True else "no GEN_API_KEY set"
             print(f"gen_nb: {reason} — using the local sandbox at {handle.api_base}")

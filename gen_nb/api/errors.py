@@ -5,6 +5,7 @@ Every error says what happened to which object, the HTTP status and the server's
 
     GenError
     ├── ConfigError (ValueError)              a setting is missing or malformed
+    ├── UsageError (ValueError)               an argument cannot be used (bad id, no URL yet)
     ├── NetworkError (ConnectionError)        the host could not be reached / answered nothing
     ├── APIError                              the API answered with an error status
     │   ├── AuthenticationError (PermissionError)    401
@@ -20,6 +21,7 @@ Every error says what happened to which object, the HTTP status and the server's
     │   └── UnexpectedResponseError                  any other status, or a body that is not JSON
     ├── RenderFailed                          a generation ended failed or stopped
     ├── WaitTimeout (TimeoutError)            a wait ran out of time; the render goes on
+    ├── CallTimeout (TimeoutError)            a call ran past its total deadline
     ├── PlatformRuleError (ValueError)        a post breaks a platform's rules (checked locally)
     └── TransferError (OSError)               moving bytes went wrong
         ├── DownloadCancelled                 the cancel Event was set; the .part is kept
@@ -27,23 +29,26 @@ Every error says what happened to which object, the HTTP status and the server's
         ├── DestinationExistsError (FileExistsError)
         ├── InsufficientSpaceError            not enough free disk; the .part is kept
         ├── DownloadLockedError               another download writes the same file
+        ├── TransferTimeout (TimeoutError)    the transfer ran past its total deadline
         └── UploadRejectedError               a stream destination refused the bytes
 
-No message ever contains an API key: :func:`redact` scrubs anything that looks like one.
+No message ever contains an API key: every message goes through
+:func:`gen_nb.api.redact.redact` when the error is built.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from gen_nb.api.redact import redact, redact_url, scrub
 
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "CallTimeout",
     "ConfigError",
     "ConfirmationRequired",
     "DestinationExistsError",
@@ -63,35 +68,14 @@ __all__ = [
     "RenderFailed",
     "ServerError",
     "TransferError",
+    "TransferTimeout",
     "UnexpectedResponseError",
     "UploadRejectedError",
+    "UsageError",
     "ValidationError",
     "WaitTimeout",
     "error_from_response",
-    "parse_retry_after",
-    "redact",
 ]
-
-_KEY_PATTERNS = [
-    re.compile(r"gen_pat_[A-Za-z0-9_\-]+"),
-    re.compile(r"(?i)(x-api-key['\"]?\s*[:=]\s*['\"]?)[^\s'\",}]+"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]+"),
-]
-# a JWT (three base64url parts, the first one a JSON header: "eyJ…")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]+")
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Return ``text`` with API keys (``gen_pat_…``, bearer tokens, given secrets) masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _KEY_PATTERNS[0].sub("gen_pat_***", text)
-    text = _JWT.sub("***", text)
-    for pattern in _KEY_PATTERNS[1:]:
-        text = pattern.sub(lambda m: m.group(1) + "***", text)
-    return text
-
 
 class GenError(Exception):
     """Base of every error gen_nb raises on purpose."""
@@ -106,6 +90,10 @@ class GenError(Exception):
 
 class ConfigError(GenError, ValueError):
     """A setting is missing or malformed (the message names the argument and the variable)."""
+
+
+class UsageError(GenError, ValueError):
+    """A call was given something it cannot use (a malformed id, a render without a URL yet)."""
 
 
 class NetworkError(GenError, ConnectionError):
@@ -182,12 +170,14 @@ class PlatformValidationError(ValidationError):
     default_hint = "Fix the named field for that platform (see client.platforms() for the rules)."
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
-        detail = kwargs.get("body") or {}
-        detail = detail.get("detail", detail) if isinstance(detail, dict) else {}
-        self.platform: str | None = detail.get("platform") if isinstance(detail, dict) else None
-        self.field: str | None = detail.get("field") if isinstance(detail, dict) else None
-        errors = detail.get("errors") if isinstance(detail, dict) else None
-        self.errors: list[dict[str, Any]] = list(errors or [])
+        body = kwargs.get("body")
+        detail = body.get("detail", body) if isinstance(body, dict) else None
+        detail = detail if isinstance(detail, dict) else {}
+        self.platform: str | None = _text_or_none(detail.get("platform"))
+        self.field: str | None = _text_or_none(detail.get("field"))
+        errors = detail.get("errors")
+        self.errors: list[dict[str, Any]] = [e for e in errors if isinstance(e, dict)] \
+            if isinstance(errors, list) else []
         super().__init__(message, **kwargs)
 
 
@@ -195,6 +185,7 @@ class ConfirmationRequired(APIError):
     """A delete needs confirmation: ``would_destroy`` says what goes; ``confirm_token`` allows it.
 
     Raised with status 428 by the API, and before anything is sent when confirm=True is missing.
+    A ``would_destroy`` that is not an object (``"all"``) is kept as ``{"everything": "all"}``.
     """
 
     default_hint = "Deleting is permanent; call again with confirm=True to go ahead."
@@ -202,10 +193,17 @@ class ConfirmationRequired(APIError):
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         raw = kwargs.get("body")
         body: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        self.confirm_token: str | None = body.get("confirm_token")
-        self.would_destroy: dict[str, Any] = dict(body.get("would_destroy") or {})
+        token = body.get("confirm_token")
+        self.confirm_token: str | None = token if isinstance(token, str) and token else None
+        plan = body.get("would_destroy")
+        self.would_destroy: dict[str, Any] = dict(plan) if isinstance(plan, dict) else (
+            {} if plan in (None, "", [], {}) else {"everything": plan})
         kwargs.setdefault("status", 428)
         super().__init__(message, **kwargs)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class RateLimitError(APIError):
@@ -243,6 +241,10 @@ class RenderFailed(GenError):
             f"Generation {gid} {what}. Look at the engine row in GEN, fix its inputs, and start "
             "the render again (client.start_render)."
         )
+
+
+class CallTimeout(GenError, TimeoutError):
+    """A call ran past its total deadline (a trickling or silent server cannot extend it)."""
 
 
 class WaitTimeout(GenError, TimeoutError):
@@ -294,6 +296,10 @@ class DownloadLockedError(TransferError):
     """Another download is writing the same destination right now."""
 
 
+class TransferTimeout(TransferError, TimeoutError):
+    """A transfer ran past its total deadline (size / minimum rate + a floor)."""
+
+
 class UploadRejectedError(TransferError):
     """The stream destination refused the upload; ``status`` is its HTTP status."""
 
@@ -303,6 +309,9 @@ class UploadRejectedError(TransferError):
 
 
 # --- the one mapper ----------------------------------------------------------------------------
+
+MAX_ERROR_BODY = 64 << 10
+"""How much of an error body is decoded (the rest is not needed for a message)."""
 
 _BY_CODE: dict[str, type[APIError]] = {
     "unauthorized": AuthenticationError,
@@ -339,32 +348,23 @@ _CODE_HINTS: dict[str, str] = {
 }
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def _decode(body: bytes | str | None) -> tuple[Any, str]:
+def _decode(body: bytes | str | None, limit: int) -> tuple[Any, str]:
+    """(JSON value or None, text). Never raises: deep nesting or junk just is "not JSON"."""
     if body is None:
         return None, ""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    text = text[:limit]
     try:
         return json.loads(text), text
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, text
+
+
+def _as_text(value: Any) -> str | None:
+    """A server field as text (numbers and nested values are shown, not trusted)."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)[:300]
 
 
 def _envelope(data: Any) -> tuple[str | None, str | None]:
@@ -378,7 +378,7 @@ def _envelope(data: Any) -> tuple[str | None, str | None]:
         return None, detail
     code = data.get("error_code")
     message = data.get("error") or data.get("message")
-    return (str(code) if code else None), (str(message) if message else None)
+    return (_as_text(code) if isinstance(code, str | int) else None), _as_text(message)
 
 
 def _pick_class(status: int, code: str | None) -> type[APIError]:
@@ -395,6 +395,12 @@ def _pick_class(status: int, code: str | None) -> type[APIError]:
     return UnexpectedResponseError
 
 
+def _not_json(text: str, headers: Mapping[str, str], secrets: Sequence[str]) -> str:
+    snippet = " ".join(re.sub(r"<[^>]+>", " ", text[:4000]).split())[:160]
+    kind = headers.get("content-type", "no type")
+    return f"the answer was not JSON ({kind}): {redact(snippet, secrets)!r}"
+
+
 def error_from_response(
     status: int,
     body: bytes | str | None,
@@ -403,31 +409,38 @@ def error_from_response(
     subject: str = "request",
     method: str = "GET",
     url: str = "",
+    secrets: Iterable[str | None] = (),
+    retry_after: float | None = None,
 ) -> APIError:
     """Build the typed error for an error answer. Never raises; the caller raises the result.
 
-    ``subject`` names the object ("generation 42", "content resource 7"); ``url`` (query
-    included) appears without secrets. Non-JSON bodies (an HTML page from a proxy) give an
-    :class:`UnexpectedResponseError` (or the status's class) quoting the start of the text.
+    ``subject`` names the object ("generation 42", "content resource 7"); ``url`` appears
+    through :func:`~gen_nb.api.redact.redact_url`. ``secrets`` (the client's key) are scrubbed
+    from the server's message and the decoded ``body``, however the server escaped them.
+    Non-JSON bodies (an HTML page from a proxy) give an :class:`UnexpectedResponseError` (or
+    the status's class) quoting the start of the text.
+
+    >>> error_from_response(404, b'{"error": "gone", "error_code": "not_found"}').status
+    404
     """
-    headers = {k.lower(): v for k, v in (headers or {}).items()}
-    data, text = _decode(body)
-    code, server_message = _envelope(data)
-    cls = _pick_class(status, code)
-    if data is None and text.strip():
-        snippet = " ".join(re.sub(r"<[^>]+>", " ", text).split())[:160]
-        server_message = f"the answer was not JSON ({headers.get('content-type', 'no type')}): "
-        server_message += repr(snippet)
-    where = f"{method} {redact(url)}" if url else method
-    full_subject = f"{subject} ({where})" if url else subject
+    wanted = tuple(s for s in secrets if s)
+    try:
+        low = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+        data, text = _decode(body, MAX_ERROR_BODY)
+        data = scrub(data, wanted)
+        code, server_message = _envelope(data)
+        if data is None and text.strip():
+            server_message = _not_json(text, low, wanted)
+    except Exception:  # a mapper that raises would hide the real problem
+        low, data, code, server_message = {}, None, None, None
+    where = f"{method} {redact_url(url)}" if url else method
     kwargs: dict[str, Any] = dict(
-        status=status,
-        error_code=code,
-        server_message=server_message,
-        subject=full_subject,
-        hint=_CODE_HINTS.get(code or ""),
-        body=data,
+        status=status, error_code=code,
+        server_message=redact(server_message, wanted) if server_message else None,
+        subject=f"{subject} ({where})" if url else subject,
+        hint=_CODE_HINTS.get(code or ""), body=data,
     )
+    cls = _pick_class(status, code)
     if cls is RateLimitError:
-        kwargs["retry_after"] = parse_retry_after(headers.get("retry-after"))
+        kwargs["retry_after"] = retry_after
     return cls(**kwargs)

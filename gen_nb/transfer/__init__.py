@@ -1,7 +1,7 @@
 """Moving bytes: resumable, verified downloads; segmented and bulk; streams to storage.
 
 UI-agnostic: progress goes to an injected sink (see :mod:`gen_nb.transfer.progress`); this
-package never imports ipywidgets, IPython, pandas or gen_nb.client (tqdm only lazily, for the
+package never imports ipywidgets, IPython, pandas or gen_nb.api.client (tqdm only lazily, for the
 default console/notebook bar).
 
 >>> import gen_nb

@@ -1,16 +1,20 @@
-"""Reading a response body into reused buffers, and writing pieces of it to disk.
+"""Reading a response body into reused buffers, within a deadline and a stall rule.
 
-Fast path (the CDN's usual answer: no content coding, not chunked): read straight from the
-socket's buffered reader into preallocated ``memoryview`` buffers (``readinto1``: at most one
-``recv`` per call, so a slow link still reports progress and honours cancel). No per-chunk
-``bytes`` objects are made. Anything else (gzip, chunked) goes through urllib3's decoding
-reader, and its ``Content-Length`` is not trusted as the file size.
+:class:`BodyReader` reads a streamed ``requests`` response piece by piece into ``memoryview``
+buffers the caller owns. The CDN's usual answer (no content coding, not chunked) takes the
+fast path of :mod:`gen_nb.api.connection` (``readinto1`` on the socket's reader, no per-piece
+``bytes``; the connection goes back to the pool at the end); anything else goes through
+urllib3's decoding ``read1``, and its ``Content-Length`` is not trusted as the file size.
 
-How big the pieces are was measured on the benchmark machine (benchmarks/README.md): a
-thread that reads *and* writes should write what it just read in 256 KiB steps (1 MiB writes
-cost twice the kernel time: the piece has left the CPU cache); a reader that hands its
-pieces (up to 1 MiB, whatever one ``recv`` brings) to a writer/hasher thread pays no such
-penalty (:mod:`._hashing`).
+Every read is bounded twice: the total :class:`~gen_nb.api.transport.Deadline` of the transfer
+(a read never waits past it: the socket timeout shrinks to what is left), and a stall rule — if
+fewer than ``stall_bytes`` arrive within ``stall_window`` seconds the read fails as
+:class:`ReadInterrupted`, so a server trickling a byte now and then cannot hold a transfer
+forever. Positional writes (:func:`write_at`) work where ``os.pwrite`` is missing (Windows).
+
+Piece sizes were measured on the benchmark machine (benchmarks/README.md): a thread that reads
+*and* writes should write what it just read in 256 KiB steps; a reader that hands its pieces to
+a writer/hasher thread reads up to 1 MiB at a time.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from pathlib import Path
 import requests
 import urllib3
 
-from gen_nb.errors import InsufficientSpaceError, TransferError
+from gen_nb.api import connection
+from gen_nb.api.errors import InsufficientSpaceError, TransferError
+from gen_nb.api.transport import Deadline
 
 __all__ = ["READ_STEP", "BodyReader", "ReadInterrupted", "fill", "write_at"]
 
@@ -37,52 +43,88 @@ READ_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException,
 )
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-_pwrite = os.pwrite  # module-level so tests can inject disk errors
+_positional_lock = threading.Lock()
+
+
+def _pwrite(fd: int, view: memoryview, offset: int) -> int:
+    """``os.pwrite``, or seek + write under a lock where the OS has no positional write."""
+    write = getattr(os, "pwrite", None)
+    if write is not None:
+        return int(write(fd, view, offset))
+    with _positional_lock:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.write(fd, view)
 
 
 class ReadInterrupted(Exception):
-    """The body stopped early: dropped, stalled past the read timeout, or truncated."""
+    """The body stopped early: dropped, stalled (timeout or stall rule), or truncated."""
 
 
 class BodyReader:
-    """``readinto(buffer) -> n`` over a streamed ``requests`` response (0 = end of body)."""
+    """``readinto(buffer) -> n`` over a streamed response (0 = end of body). See the module doc.
 
-    def __init__(self, response: requests.Response) -> None:
-        raw = response.raw
-        fp = getattr(raw, "_fp", None)  # http.client.HTTPResponse under urllib3
-        buffered = getattr(fp, "fp", None)
-        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
-        self.fast = (encoding in ("", "identity") and fp is not None and buffered is not None
-                     and not getattr(fp, "chunked", False) and hasattr(buffered, "readinto1"))
-        self._raw = raw
-        self._readinto1 = getattr(buffered, "readinto1", None) if self.fast else None
-        self.remaining: int | None = getattr(fp, "length", None) if self.fast else None
+    ``release()`` after the end hands the connection back to the pool (fast path only).
+    """
+
+    def __init__(self, response: requests.Response, *, deadline: Deadline | None = None,
+                 read_timeout: float = 60.0, stall_window: float = 30.0,
+                 stall_bytes: int = 16 << 10,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._response, self._deadline, self._clock = response, deadline, clock
+        self._fast = connection.fast_body(response)
+        self._raw = response.raw
+        self.remaining: int | None = self._fast.remaining if self._fast else None
+        self.fast = self._fast is not None
         self._error: ReadInterrupted | None = None
+        self._timeout, self._read_timeout = read_timeout, read_timeout
+        self._window, self._floor = stall_window, stall_bytes
+        self._window_start, self._window_bytes = clock(), 0
 
     def readinto(self, view: memoryview) -> int:
-        """Read some bytes (at most one network read). Raises :class:`ReadInterrupted`."""
+        """Read some bytes (at most one network read). Raises :class:`ReadInterrupted`, or the
+        deadline's error when the transfer has run out of time."""
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+        self._bound()
         try:
-            return self._read_fast(view) if self._readinto1 else self._read_slow(view)
+            n = self._fast.readinto(view) if self._fast else self._read_slow(view)
         except READ_ERRORS as exc:
+            if self._deadline is not None:
+                self._deadline.check("the body stopped arriving")
             raise ReadInterrupted(_describe(exc)) from exc
-
-    def _read_fast(self, view: memoryview) -> int:
-        left = self.remaining
-        if left is not None:
-            if left == 0:
-                return 0
-            if len(view) > left:
-                view = view[:left]
-        assert self._readinto1 is not None
-        n: int = self._readinto1(view)
-        if left is not None:
-            if n == 0:
-                raise ReadInterrupted(f"the connection closed {left} bytes before the end")
-            self.remaining = left - n
+        if self._fast is not None:
+            self.remaining = self._fast.remaining
+        self._count(n)
         return n
+
+    def release(self) -> bool:
+        """Return the connection to the pool after the whole body was read (fast path)."""
+        return self._fast.release() if self._fast is not None else False
+
+    def _bound(self) -> None:
+        """Apply the deadline: fail when spent, shrink the socket timeout when it is near."""
+        if self._deadline is None:
+            return
+        self._deadline.check("while the body was arriving")
+        left = self._deadline.remaining()
+        if left is not None and left < self._timeout:
+            self._timeout = max(0.01, left)
+            connection.set_read_timeout(self._response, self._timeout)
+
+    def _count(self, n: int) -> None:
+        """The stall rule: too few bytes within a window is a stalled read."""
+        self._window_bytes += n
+        now = self._clock()
+        if now - self._window_start < self._window:
+            return
+        if self._window_bytes < self._floor and n:
+            got, self._window_bytes = self._window_bytes, 0
+            self._window_start = now
+            raise ReadInterrupted(
+                f"the connection stalled: only {got} bytes in {self._window:g} s "
+                f"(the stall rule wants at least {self._floor})")
+        self._window_start, self._window_bytes = now, 0
 
     def _read_slow(self, view: memoryview) -> int:
         read1 = getattr(self._raw, "read1", None)

@@ -20,18 +20,15 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gen_nb.errors import DownloadCancelled
-from gen_nb.transfer.downloader import (
-    DownloadOptions,
-    default_download_dir,
-    download_to,
-    source_of,
-)
-from gen_nb.transfer.headers import display_url, split_url
+from gen_nb.api.errors import DownloadCancelled, UsageError
+from gen_nb.api.redact import redact_url
+from gen_nb.api.settings import TransferOptions, download_dir
+from gen_nb.transfer.downloader import Source, download_to, source_of
+from gen_nb.transfer.files import destination_error
+from gen_nb.transfer.headers import split_url
 from gen_nb.transfer.plan import Target, file_name_for, unique_names
 from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 from gen_nb.transfer.results import TransferResult
@@ -87,15 +84,16 @@ def _result(src: str, started: float, *, status: str, path: Path | None = None,
                           error=error)
 
 
-def _run_one(url: str, path: str, options: DownloadOptions,
-             reporter: Progress | None) -> TransferResult:
+def _run_one(source: Source, path: str, options: TransferOptions, reporter: Progress | None,
+             cancel: threading.Event | None) -> TransferResult:
     """Download one item and describe the outcome (never raises). Picklable for executors."""
     started = time.monotonic()
-    shown = display_url(url)
-    if options.cancel is not None and options.cancel.is_set():
+    shown = redact_url(source.url)
+    if cancel is not None and cancel.is_set():
         return _result(shown, started, status="cancelled", error="cancelled before it started")
     try:
-        result = download_to(url, Target(Path(path)), reporter or Progress(None), options)
+        result = download_to(source, Target(Path(path)), reporter or Progress(None), options,
+                             cancel=cancel)
     except DownloadCancelled as exc:
         return _result(shown, started, status="cancelled", error=str(exc))
     except Exception as exc:
@@ -105,35 +103,46 @@ def _run_one(url: str, path: str, options: DownloadOptions,
                    path=result.path, size=result.bytes, sha256=result.sha256)
 
 
+DEFAULT_WORKERS = 16
+
+
 def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None = None, *,
-                  max_workers: int = 4, executor: Executor | None = None,
+                  max_workers: int = DEFAULT_WORKERS, executor: Executor | None = None,
                   progress: Any = None, cancel: threading.Event | None = None,
-                  overwrite: bool = False, segments: int = 1, retries: int = 5,
-                  timeout: tuple[float, float] = (10.0, 60.0)) -> list[TransferResult]:
+                  options: TransferOptions | None = None, **changes: Any
+                  ) -> list[TransferResult]:
     """Download many sources into ``dest_dir``; one :class:`TransferResult` per source.
 
     ``srcs``: URLs or objects with ``.url`` (renders, layer outputs, resources). At most
-    ``max_workers`` at once (ignored when ``executor`` is given). ``progress`` receives the
-    aggregate (bytes of all items). ``cancel`` stops everything: running items keep their
-    ``.part`` files and report ``cancelled``. Never raises for a failing item.
+    ``max_workers`` at once (default 16, which suits CDNs that cap each connection; ignored
+    when ``executor`` is given). Every option of :func:`gen_nb.download` applies to each
+    item (``options=`` and keywords: ``overwrite``, ``segments``, ``fsync``, ``retries``,
+    ``timeout``…). ``progress`` receives the aggregate (bytes of all items). ``cancel`` stops
+    everything: running items keep their ``.part`` files and report ``cancelled``. Never
+    raises for a failing item.
 
     >>> done = client.renders(status="completed")          # doctest: +SKIP
     >>> results = gen_nb.download_many(done, "exports/")   # doctest: +SKIP
     >>> gen_nb.transfers_frame(results)                    # doctest: +SKIP
     """
+    opts = TransferOptions.resolve(options, **changes)
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise UsageError(f"max_workers= must be a whole number ≥ 1, not {max_workers!r}.")
     items = list(srcs)
-    folder = Path(os.fspath(dest_dir)) if dest_dir is not None else default_download_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    options = DownloadOptions(overwrite=overwrite, segments=segments, cancel=cancel,
-                              retries=retries, timeout=tuple(timeout))  # type: ignore[arg-type]
+    folder = Path(os.fspath(dest_dir)) if dest_dir is not None else download_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise destination_error(exc, folder, "create the folder") from exc
     started = time.monotonic()
     results: list[TransferResult | None] = [None] * len(items)
     jobs = _plan_jobs(items, folder, results, started)
-    aggregate = _Aggregate(Progress(make_sink(progress, f"{len(items)} files")), len(items))
+    sink = make_sink(progress, f"{len(items)} files", opts.progress)
+    aggregate = _Aggregate(Progress(sink), len(items))
     own = executor is None
-    pool = executor or ThreadPoolExecutor(max(1, max_workers), thread_name_prefix="gen_nb-dl")
+    pool = executor or ThreadPoolExecutor(max_workers, thread_name_prefix="gen_nb-dl")
     try:
-        _run_all(pool, jobs, options, aggregate, results)
+        _run_all(pool, jobs, opts, cancel, aggregate, results)
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -143,32 +152,32 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
 
 
 def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | None],
-               started: float) -> list[tuple[int, str, str]]:
-    """(index, url, path) per usable source; unusable ones get a failed result right away."""
-    resolved: list[tuple[int, str, str | None]] = []
+               started: float) -> list[tuple[int, Source, str]]:
+    """(index, source, path) per usable source; unusable ones get a failed result at once."""
+    resolved: list[tuple[int, Source]] = []
     for index, src in enumerate(items):
         try:
-            url, hint = source_of(src)
-        except ValueError as exc:
+            source = source_of(src)
+        except UsageError as exc:
             results[index] = _result(repr(src)[:200], started, status="failed", error=str(exc))
             continue
-        resolved.append((index, url, hint))
-    names = unique_names([file_name_for(url, hint) for _, url, hint in resolved],
-                         [split_url(url)[0] for _, url, _ in resolved])
-    return [(index, url, str(folder / name))
-            for (index, url, _), name in zip(resolved, names, strict=True)]
+        resolved.append((index, source))
+    names = unique_names([file_name_for(s.url, s.name) for _, s in resolved],
+                         [split_url(s.url)[0] for _, s in resolved])
+    return [(index, source, str(folder / name))
+            for (index, source), name in zip(resolved, names, strict=True)]
 
 
-def _run_all(pool: Executor, jobs: list[tuple[int, str, str]], options: DownloadOptions,
-             aggregate: _Aggregate, results: list[TransferResult | None]) -> None:
+def _run_all(pool: Executor, jobs: list[tuple[int, Source, str]], options: TransferOptions,
+             cancel: threading.Event | None, aggregate: _Aggregate,
+             results: list[TransferResult | None]) -> None:
     live = isinstance(pool, ThreadPoolExecutor)
-    remote_options = options if live else replace(options, cancel=None)
     futures: dict[Future[TransferResult], tuple[int, str]] = {}
-    for index, url, path in jobs:
+    for index, source, path in jobs:
         child = aggregate.child(index) if live else None
-        futures[pool.submit(_run_one, url, path, remote_options, child)] = (index, url)
+        future = pool.submit(_run_one, source, path, options, child, cancel if live else None)
+        futures[future] = (index, source.url)
     pending = set(futures)
-    cancel = options.cancel
     while pending:
         done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
         for future in done:
@@ -183,7 +192,7 @@ def _run_all(pool: Executor, jobs: list[tuple[int, str, str]], options: Download
 
 
 def _collect(future: Future[TransferResult], url: str) -> TransferResult:
-    shown = display_url(url)
+    shown = redact_url(url)
     if future.cancelled():
         return _result(shown, time.monotonic(), status="cancelled",
                        error="cancelled before it started")

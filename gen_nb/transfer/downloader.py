@@ -4,7 +4,8 @@ Where the bytes go: ``dest`` is a folder (default ``$GEN_NB_DOWNLOAD_DIR``, else
 ``./downloads``) and the file is named after the resource (its ``file_name``) or the URL path,
 sanitised so it can never leave the folder; or ``dest`` is the file path itself. While
 downloading, bytes go to ``<name>.part`` next to it, with ``<name>.part.json`` (the sidecar)
-and ``<name>.lock``; only a complete, verified file is moved to ``<name>`` (``os.replace``).
+and ``<name>.lock``; only a complete, verified file is moved to ``<name>`` (``os.replace``)
+and recorded in the folder's ``gen_nb-manifest.jsonl``.
 """
 
 from __future__ import annotations
@@ -13,123 +14,118 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen_nb.errors import DestinationExistsError
-from gen_nb.transfer._hashing import hash_file
-from gen_nb.transfer._job import Job, finalize
-from gen_nb.transfer._net import probe, shared_session
-from gen_nb.transfer.headers import display_url, split_url, strong_validator
-from gen_nb.transfer.lock import DEFAULT_LOCK_TIMEOUT, DestinationLock
-from gen_nb.transfer.plan import (
-    ExistingAction,
-    Target,
-    decide_existing,
-    file_name_for,
-    resolve_target,
-)
+from gen_nb.api.errors import DestinationExistsError, UsageError
+from gen_nb.api.redact import redact_url
+from gen_nb.api.settings import TransferOptions, download_dir
+from gen_nb.transfer.files import destination_error
+from gen_nb.transfer.hashing import hash_file
+from gen_nb.transfer.headers import strong_validator
+from gen_nb.transfer.lock import DestinationLock
+from gen_nb.transfer.manifest import manifest_for
+from gen_nb.transfer.plan import Target, decide_existing, file_name_for, resolve_target
 from gen_nb.transfer.progress import Progress, make_sink
+from gen_nb.transfer.remote import probe, shared_session
 from gen_nb.transfer.results import DownloadResult
 from gen_nb.transfer.segmented import SegmentsUnavailable, download_segmented
-from gen_nb.transfer.sidecar import Sidecar, read_note
+from gen_nb.transfer.sidecar import Sidecar
 from gen_nb.transfer.single import download_single
+from gen_nb.transfer.task import DownloadTask, finalize
 
-__all__ = ["DownloadOptions", "default_download_dir", "download", "download_to", "source_of"]
+__all__ = ["Source", "download", "download_to", "source_of", "target_for"]
 
 log = logging.getLogger("gen_nb")
 
 
 @dataclass(frozen=True)
-class DownloadOptions:
-    """The knobs of :func:`download` other than source, destination and progress."""
+class Source:
+    """A resolved download source: the URL, a file-name hint, and what it is (for records)."""
 
-    overwrite: bool = False
-    segments: int = 1
-    cancel: threading.Event | None = None
-    chunk_size: int = 1 << 20
-    timeout: tuple[float, float] = (10.0, 60.0)
-    retries: int = 5
-    expected_sha256: str | None = None
-    lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT
-    fsync: bool = True
-
-    def __post_init__(self) -> None:
-        if self.segments < 1:
-            raise ValueError(f"segments= must be at least 1, got {self.segments}")
-        if self.chunk_size < 1024:
-            raise ValueError(f"chunk_size= must be at least 1024 bytes, got {self.chunk_size}")
-        if self.retries < 0:
-            raise ValueError(f"retries= must be >= 0, got {self.retries}")
+    url: str
+    name: str | None = None
+    about: dict[str, Any] = field(default_factory=dict)
 
 
-def source_of(src: Any) -> tuple[str, str | None]:
-    """(URL, file-name hint) of a URL string, render, layer output, resource or generation.
+def _about(src: Any) -> dict[str, Any]:
+    """Provenance fields of a render / layer output (kind, ids, title), else a plain file."""
+    if hasattr(src, "layer_id") and hasattr(src, "render_id"):
+        return {"kind": "layer", "render_id": src.render_id, "layer_id": src.layer_id,
+                "title": getattr(src, "name", None)}
+    if hasattr(src, "takes") and hasattr(src, "engine_id"):
+        return {"kind": "render", "render_id": src.id, "engine_id": src.engine_id,
+                "title": src.title}
+    return {"kind": "file"}
 
-    Raises ValueError when the object has no URL yet (e.g. a render still processing) or
+
+def source_of(src: Any) -> Source:
+    """The :class:`Source` of a URL string, render, layer output, resource or generation.
+
+    Raises UsageError when the object has no URL yet (e.g. a render still processing) or
     the URL is not http(s).
     """
+    if isinstance(src, Source):
+        return src
     url: Any
     hint: Any = None
+    about: dict[str, Any] = {"kind": "file"}
     if isinstance(src, str):
         url = src.strip()
     else:
         holder = src
         if getattr(src, "url", None) is None and getattr(src, "video", None) is not None:
             holder = src.video  # a Generation: its final video
-        url, hint = getattr(holder, "url", None), getattr(holder, "file_name", None)
+        url, hint, about = getattr(holder, "url", None), getattr(holder, "file_name", None), \
+            _about(src)
         if not url:
             status = getattr(src, "status", None)
             what = f"{type(src).__name__} {getattr(src, 'id', '')}".strip()
             state = f" (status {status})" if status else ""
-            raise ValueError(f"{what} has no URL to download yet{state}. Wait until it is "
+            raise UsageError(f"{what} has no URL to download yet{state}. Wait until it is "
                              f"completed (client.wait(id)) and fetch it again.")
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"Can only download http(s) URLs, got {display_url(url)!r}.")
-    return url, hint if isinstance(hint, str) else None
+        raise UsageError(f"Can only download http(s) URLs, got {redact_url(str(url))!r}.")
+    return Source(url, hint if isinstance(hint, str) else None, about)
 
 
-def default_download_dir() -> Path:
-    """``$GEN_NB_DOWNLOAD_DIR``, else ``./downloads`` (read at call time)."""
-    return Path(os.environ.get("GEN_NB_DOWNLOAD_DIR") or "downloads")
-
-
-def target_for(url: str, hint: str | None, dest: str | os.PathLike[str] | None) -> Target:
+def target_for(source: Source, dest: str | os.PathLike[str] | None) -> Target:
+    """Where ``source`` goes for a ``dest`` folder or file path (see resolve_target)."""
     dest_text = os.fspath(dest) if dest is not None else None
     path = Path(dest_text).expanduser() if dest_text is not None else None
-    return resolve_target(dest_text, file_name_for(url, hint),
+    return resolve_target(dest_text, file_name_for(source.url, source.name),
                           dest_is_dir=path is not None and path.is_dir(),
                           dest_is_file=path is not None and path.is_file(),
-                          default_dir=default_download_dir())
+                          default_dir=download_dir())
 
 
-def download(src: Any, dest: str | os.PathLike[str] | None = None, *, overwrite: bool = False,
-             segments: int = 1, progress: Any = None, cancel: threading.Event | None = None,
-             chunk_size: int = 1 << 20, timeout: tuple[float, float] = (10.0, 60.0),
-             retries: int = 5, expected_sha256: str | None = None,
-             lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
-             fsync: bool = True) -> DownloadResult:
+def download(src: Any, dest: str | os.PathLike[str] | None = None, *,
+             expected_sha256: str | None = None, progress: Any = None,
+             cancel: threading.Event | None = None, options: TransferOptions | None = None,
+             **changes: Any) -> DownloadResult:
     """Download ``src`` to ``dest``: resumable, verified, atomic, never clobbering.
 
     ``src``: a URL, or anything with ``.url`` (and ``.file_name``): Render, LayerOutput,
     ContentResource, OutputResource, or a Generation (its final video). ``dest``: a folder
     (default ``$GEN_NB_DOWNLOAD_DIR`` else ``./downloads``) or a file path.
 
-    A kept ``.part`` (from a dropped connection, a cancel or a kernel restart) is resumed.
-    ``segments=N`` uses N parallel ranges when the server allows (else one stream, logged).
-    A complete file already there is skipped (``skipped=True``); a different one raises
-    DestinationExistsError unless ``overwrite=True``. ``cancel`` (a threading.Event) stops
-    within one piece of data and raises DownloadCancelled, keeping the ``.part``.
-    ``progress``: None (tqdm bar unless GEN_NB_DISABLE_PROGRESS), False, a callable taking
-    ProgressState, or a tqdm-like object. A second download of the same file waits up to
-    ``lock_timeout`` seconds for the first (0 = fail at once: DownloadLockedError).
-    ``fsync=False`` skips flushing to disk before the move (faster, less crash-safe).
+    How it moves bytes is a :class:`~gen_nb.TransferOptions` (``options=``, else the
+    defaults and ``GEN_NB_*`` variables), with any of its fields given as keywords:
+    ``overwrite=True`` replaces a different file; ``segments=4`` uses parallel ranges when
+    the server allows; ``timeout=``, ``retries=``, ``fsync=``, ``lock_timeout=``,
+    ``min_rate=``… A kept ``.part`` (dropped connection, cancel, kernel restart) is resumed.
+    A file already there is skipped (``skipped=True``) only when it matches gen_nb's record
+    (size and sha256) or the server's digest; any other file raises DestinationExistsError
+    unless ``overwrite=True``. ``cancel`` (a threading.Event) stops within one piece of data
+    and raises DownloadCancelled, keeping the ``.part``. ``progress``: None (the default bar
+    unless ``progress=False`` in the options), False, a callable taking ProgressState, or a
+    tqdm-like object.
 
     Errors (all ``TransferError``, an ``OSError``): DownloadCancelled, IntegrityError,
-    DestinationExistsError, InsufficientSpaceError, DownloadLockedError; a plain
-    TransferError for HTTP errors (its ``__cause__`` is the typed APIError) and retries
-    running out. ValueError for a source without a URL.
+    DestinationExistsError, InsufficientSpaceError, DownloadLockedError, TransferTimeout; a
+    plain TransferError for HTTP errors (its ``__cause__`` is the typed APIError) and retries
+    running out. UsageError for a source without a URL, ConfigError for a bad option.
 
     >>> import gen_nb
     >>> sb = gen_nb.sandbox.start()                                   # doctest: +SKIP
@@ -137,96 +133,95 @@ def download(src: Any, dest: str | os.PathLike[str] | None = None, *, overwrite:
     >>> r.bytes, r.sha256 == sb.media_sha256(r.url)                    # doctest: +SKIP
     (3145728, True)
     """
-    options = DownloadOptions(overwrite, segments, cancel, chunk_size, tuple(timeout),  # type: ignore[arg-type]
-                              retries, expected_sha256, lock_timeout, fsync)
-    url, hint = source_of(src)
-    target = target_for(url, hint, dest)
-    reporter = Progress(make_sink(progress, target.path.name))
-    return download_to(url, target, reporter, options)
+    opts = TransferOptions.resolve(options, **changes)
+    source = source_of(src)
+    target = target_for(source, dest)
+    reporter = Progress(make_sink(progress, target.path.name, opts.progress))
+    return download_to(source, target, reporter, opts, cancel=cancel,
+                       expected_sha256=expected_sha256)
 
 
-def download_to(url: str, target: Target, reporter: Progress,
-                options: DownloadOptions) -> DownloadResult:
+def download_to(source: Source, target: Target, reporter: Progress, options: TransferOptions,
+                *, cancel: threading.Event | None = None,
+                expected_sha256: str | None = None) -> DownloadResult:
     """:func:`download` after the source and target are resolved (used by download_many)."""
     started = time.monotonic()
-    target.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise destination_error(exc, target.path.parent, "create the folder") from exc
+    task = DownloadTask(url=source.url, target=target, progress=reporter,
+                        session=shared_session(), options=options, cancel=cancel,
+                        expected_sha256=expected_sha256, about=dict(source.about))
 
     def locked() -> DownloadResult:
-        with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=options.cancel,
+        with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=cancel,
                              what=str(target.path)):
-            return _locked(url, target, reporter, options, started)
+            return _locked(task, started)
 
     return reporter.run(locked, lambda result: "already there" if result.skipped else None)
 
 
-def _locked(url: str, target: Target, reporter: Progress, options: DownloadOptions,
-            started: float) -> DownloadResult:
-    job = Job(url=url, target=target, progress=reporter, session=shared_session(),
-              cancel=options.cancel, chunk_size=options.chunk_size, timeout=options.timeout,
-              retries=options.retries, expected_sha256=options.expected_sha256,
-              fsync=options.fsync)
-    if target.path.exists() or target.path.is_symlink():
-        existing = _existing(job, options.overwrite, started)
+def _locked(task: DownloadTask, started: float) -> DownloadResult:
+    target, options = task.target, task.options
+    if os.path.lexists(target.path):
+        existing = _existing(task, started)
         if existing is not None:
             return existing
     sidecar = Sidecar.load(target.sidecar)
     outcome = None
     if options.segments > 1 or (sidecar is not None and sidecar.segments):
         try:
-            outcome = download_segmented(job, sidecar, options.segments)
+            outcome = download_segmented(task, sidecar, options.segments)
         except SegmentsUnavailable as exc:
-            log.info("gen_nb: %s: no segments (%s); using a single stream", job.what, exc)
+            log.info("gen_nb: %s: no segments (%s); using a single stream", task.what, exc)
             sidecar = Sidecar.load(target.sidecar)
     if outcome is None:
-        outcome = download_single(job, sidecar)
-    finalize(job, outcome)
-    return DownloadResult(path=target.path, url=display_url(url), bytes=outcome.size,
+        outcome = download_single(task, sidecar)
+    finalize(task, outcome)
+    return DownloadResult(path=target.path, url=redact_url(task.url), bytes=outcome.size,
                           resumed_from=outcome.resumed_from, sha256=outcome.sha256,
                           seconds=time.monotonic() - started, skipped=False,
-                          segments=outcome.segments, attempts=outcome.attempts)
+                          segments=outcome.segments, attempts=outcome.attempts,
+                          size_verified=outcome.size_known)
 
 
-def _existing(job: Job, overwrite: bool, started: float) -> DownloadResult | None:
-    """Skip (result), replace (None) or refuse (DestinationExistsError) an existing file."""
-    path = job.target.path
-    if path.is_dir():
-        raise DestinationExistsError(f"{path} is a folder; choose another dest= or file name.")
+def _existing(task: DownloadTask, started: float) -> DownloadResult | None:
+    """Skip (result), replace (None) or refuse (DestinationExistsError) what is there."""
+    path, options = task.target.path, task.options
+    if path.is_symlink() or not path.is_file():
+        if not options.overwrite or path.is_dir():
+            kind = "a symbolic link" if path.is_symlink() else "not a regular file"
+            raise DestinationExistsError(
+                f"{path} is {kind}; gen_nb never writes through links or over folders. "
+                "Remove it or choose another dest= (overwrite=True replaces a link itself).")
+        return None
     size = path.stat().st_size
-    note = read_note(path)
-    remote = probe(job.session, job.url, timeout=job.timeout, retries=job.retries,
-                   cancel=job.cancel, what=job.what)
-    validator = strong_validator(remote.etag, remote.last_modified)
-    same_url = note is not None and note.url == split_url(job.url)[0]
-    action, reason = decide_existing(size, remote.total, validator,
-                                     note.validator if note else None,
-                                     note.size if note else None, overwrite, same_url)
-    sha = ""
-    if action == "skip":
-        action, sha = _confirm_skip(job, note.sha256 if note else None, remote.digests, size,
-                                    overwrite)
-        if action != "skip":
-            reason = f"its sha256 {sha} differs from the expected checksum"
+    record = manifest_for(path.parent).get(path.name)
+    remote = probe(task.session, task.url, options, cancel=task.cancel, what=task.what)
+    wanted = task.expected_sha256.strip().lower() if task.expected_sha256 else None
+    server_sha = remote.digests.get("sha256") or wanted
+    sha = None
+    if record is not None or server_sha:
+        task.progress.update(phase="verifying", total=size)
+        sha = hash_file(path, buffer_size=options.chunk_size)["sha256"]
+    action, reason = decide_existing(
+        size, sha, record.size if record else None, record.sha256 if record else None,
+        record is not None and record.same_source(task.url), remote.total,
+        strong_validator(remote.etag, remote.last_modified),
+        strong_validator(record.etag, record.last_modified) if record else None,
+        server_sha, options.overwrite)
+    if action == "skip" and wanted and sha != wanted:
+        action, reason = ("download" if options.overwrite else "conflict"), \
+            f"its sha256 {sha} differs from expected_sha256"
     if action == "download":
-        log.info("gen_nb: %s: %s", job.what, reason)
+        log.info("gen_nb: %s: %s", task.what, reason)
         return None
     if action == "conflict":
         raise DestinationExistsError(
             f"{path} already exists and is not this download ({reason}). Pass "
             f"overwrite=True to replace it, or choose another dest=.")
-    job.progress.start(size, size, "already there")
-    return DownloadResult(path=path, url=display_url(job.url), bytes=size, resumed_from=0,
-                          sha256=sha, seconds=time.monotonic() - started, skipped=True,
+    task.progress.start(size, size, "already there")
+    return DownloadResult(path=path, url=redact_url(task.url), bytes=size, resumed_from=0,
+                          sha256=sha or "", seconds=time.monotonic() - started, skipped=True,
                           segments=0, attempts=0)
-
-
-def _confirm_skip(job: Job, noted: str | None, offered: Any, size: int,
-                  overwrite: bool) -> tuple[ExistingAction, str]:
-    """Check a would-be skip against the known checksums: ``(action, sha256 of the file)``."""
-    wanted = [v.strip().lower() for v in (job.expected_sha256, offered.get("sha256")) if v]
-    sha = noted
-    if sha is None:
-        job.progress.update(phase="verifying", total=size)
-        sha = hash_file(job.target.path, buffer_size=job.chunk_size)["sha256"]
-    if all(sha == want for want in wanted):
-        return "skip", sha
-    return ("download" if overwrite else "conflict"), sha

@@ -21,10 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gen_nb.errors import TransferError
-from gen_nb.transfer._body import write_at
+from gen_nb.api.errors import TransferError
+from gen_nb.transfer.body import write_at
 
-__all__ = ["HashPipe", "PrefixHasher", "hash_file"]
+__all__ = ["HashPipe", "PrefixHasher", "hash_file", "read_at"]
+
+
+_fadvise = getattr(os, "posix_fadvise", None)  # Linux; elsewhere the OS writes back alone
 
 
 class _Digests:
@@ -49,12 +52,27 @@ class _Digests:
         """Hash bytes ``start … end-1`` of an open file; returns where it stopped."""
         at = start
         while at < end:
-            n = os.preadv(fd, [view[:min(len(view), end - at)]], at)
+            n = read_at(fd, view[:min(len(view), end - at)], at)
             if not n:
                 break
             self.update(view[:n])
             at += n
         return at
+
+
+def read_at(fd: int, view: memoryview, offset: int) -> int:
+    """Read into ``view`` from ``offset``: ``os.preadv`` where it exists (not on Windows)."""
+    preadv = getattr(os, "preadv", None)
+    if preadv is not None:
+        return int(preadv(fd, [view], offset))
+    with _read_lock:
+        os.lseek(fd, offset, os.SEEK_SET)
+        data = os.read(fd, len(view))
+    view[:len(data)] = data
+    return len(data)
+
+
+_read_lock = threading.Lock()
 
 
 class HashPipe:
@@ -153,9 +171,9 @@ class HashPipe:
         """Start writing the pages just written to disk, without waiting (Linux: fadvise
         DONTNEED begins asynchronous writeback of dirty pages and drops clean ones), so the
         final fsync has little left to flush and the page cache does not fill up."""
-        if self.fd is not None and hasattr(os, "posix_fadvise"):
+        if self.fd is not None and _fadvise is not None:
             start = max(0, self._written_back - self.WRITEBACK_EVERY)  # also drop the window before
-            os.posix_fadvise(self.fd, start, self._offset - start, os.POSIX_FADV_DONTNEED)
+            _fadvise(self.fd, start, self._offset - start, os.POSIX_FADV_DONTNEED)
         self._written_back = self._offset
 
     def _do(self, item: tuple[Any, ...]) -> None:
@@ -246,7 +264,7 @@ class PrefixHasher:
                     raise TransferError(f"{self.path} ended at {reached} bytes")
                 self.hashed = reached
                 if self.sync_fd is not None and self.hashed - synced >= self.SYNC_EVERY:
-                    os.fdatasync(self.sync_fd)
+                    getattr(os, "fdatasync", os.fsync)(self.sync_fd)
                     synced = self.hashed
             elif final is not None:
                 return

@@ -2,8 +2,6 @@
 
 >>> parse_content_range("bytes 0-99/1000")
 ContentRange(start=0, end=99, total=1000)
->>> display_url("https://cdn.example/a.mp4?X-Amz-Signature=abc")
-'https://cdn.example/a.mp4?…'
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from dataclasses import dataclass
 __all__ = [
     "ContentRange",
     "content_length",
-    "display_url",
     "header",
     "parse_content_range",
     "query_digest",
@@ -29,13 +26,6 @@ __all__ = [
 ]
 
 
-def display_url(url: str) -> str:
-    """A URL for messages and results: the query (possibly a signature) replaced by ``…``."""
-    parts = urllib.parse.urlsplit(url)
-    shown = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-    return shown + ("?…" if parts.query else "")
-
-
 def split_url(url: str) -> tuple[str, str | None]:
     """(URL without query and fragment, sha256 of the query or None).
 
@@ -43,7 +33,8 @@ def split_url(url: str) -> tuple[str, str | None]:
     different query can still be told apart.
     """
     parts = urllib.parse.urlsplit(url)
-    base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    netloc = parts.netloc.rpartition("@")[2]          # never keep user:password@
+    base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     return base, query_digest(parts.query)
 
 

@@ -1,51 +1,85 @@
-"""A cross-process lock per destination (``<name>.lock``, ``fcntl.flock``).
+"""A cross-process lock per destination (``<name>.lock``), on every platform.
 
 Two downloads to the same file never write it at once. The second one **waits** (polling,
 up to ``timeout`` seconds, default 60; the ``cancel`` Event interrupts the wait) and then
 usually finds the finished file and skips it. ``timeout=0`` fails at once. Either way a
-download that cannot get the lock raises :class:`~gen_nb.errors.DownloadLockedError` naming
-the process that holds it.
+download that cannot get the lock raises :class:`~gen_nb.api.errors.DownloadLockedError`
+naming the process that holds it.
 
-``flock`` locks belong to an open file description, so they exclude threads of one process
-too, and the kernel releases them when a process dies (a crashed download never leaves a
-stale lock). The lock file is removed on release; an acquirer checks that the file it locked
-is still the one on disk, so removal cannot let two holders in.
+How it locks, chosen when a lock is taken (no POSIX-only module is imported at load time):
+
+* POSIX: ``fcntl.flock`` on the lock file; Windows: ``msvcrt.locking``. The kernel releases
+  both when a process dies, so a crashed download never leaves a stale lock. An acquirer
+  checks that the file it locked is still the one on disk, so removal on release cannot let
+  two holders in.
+* Neither available: the lock file itself is the lock (created with ``O_EXCL``); one whose
+  recorded process on this machine no longer runs is stale and taken over.
+
+The lock file is opened through :func:`gen_nb.transfer.files.open_owned` (no links followed).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
+import importlib
 import os
+import socket
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from gen_nb.errors import DownloadCancelled, DownloadLockedError, TransferError
+from gen_nb.api.errors import DownloadCancelled, DownloadLockedError
+from gen_nb.transfer.files import open_owned, remove_quietly
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DestinationLock", "open_no_follow"]
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "DestinationLock", "kernel_locking"]
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL = 0.05
 
 
-
-def open_no_follow(path: Path) -> int:
-    """``os.open`` a file for reading and writing (created if missing), refusing symlinks.
-
-    A symbolic link planted under a name gen_nb writes (``.part``, ``.lock``) would redirect
-    the bytes elsewhere; it raises :class:`TransferError` instead of being followed.
-    """
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+def _module(name: str) -> Any:
     try:
-        return os.open(path, flags, 0o644)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise TransferError(f"{path} is a symbolic link; gen_nb never writes through "
-                                f"links. Remove it and try again.") from exc
-        raise
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def kernel_locking() -> str | None:
+    """``"fcntl"``, ``"msvcrt"`` or None (then lock files are created exclusively)."""
+    for name in ("fcntl", "msvcrt"):
+        if _module(name) is not None:
+            return name
+    return None
+
+
+def _try_kernel_lock(fd: int, kind: str) -> bool:
+    try:
+        if kind == "fcntl":
+            fcntl = _module("fcntl")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt = _module("msvcrt")
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def _holder_alive(text: str) -> bool:
+    """Whether the ``pid@host`` recorded in a lock file may still run (unknown: yes)."""
+    pid, _, host = text.strip().partition("@")
+    if host != socket.gethostname() or not pid.isdigit() or os.name != "posix":
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
 
 class DestinationLock:
     """Exclusive lock on ``path`` (a ``.lock`` file); a context manager.
@@ -68,8 +102,9 @@ class DestinationLock:
     def acquire(self) -> None:
         """Take the lock, waiting as configured. Raises DownloadLockedError / DownloadCancelled."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        kind = kernel_locking()
         while True:
-            fd = self._try_once()
+            fd = self._try_once(kind)
             if fd is not None:
                 self._fd = fd
                 return
@@ -81,11 +116,11 @@ class DestinationLock:
             if self.cancel is None:
                 time.sleep(_POLL)
 
-    def _try_once(self) -> int | None:
-        fd = open_no_follow(self.path)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    def _try_once(self, kind: str | None) -> int | None:
+        if kind is None:
+            return self._try_exclusive()
+        fd = open_owned(self.path)
+        if not _try_kernel_lock(fd, kind):
             os.close(fd)
             return None
         try:
@@ -96,13 +131,29 @@ class DestinationLock:
             os.close(fd)
             return None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        os.write(fd, self._stamp())
         return fd
+
+    def _try_exclusive(self) -> int | None:
+        try:
+            fd = open_owned(self.path, exclusive=True)
+        except FileExistsError:
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if not _holder_alive(self.path.read_text()):
+                    remove_quietly(self.path)   # stale: its process is gone
+            return None
+        os.write(fd, self._stamp())
+        return fd
+
+    @staticmethod
+    def _stamp() -> bytes:
+        return f"{os.getpid()}@{socket.gethostname()}\n".encode()
 
     def _locked_message(self) -> str:
         holder = ""
         with contextlib.suppress(OSError, ValueError):
-            holder = f" (process {int(self.path.read_text().strip())})"
+            pid = self.path.read_text().strip().partition("@")[0]
+            holder = f" (process {int(pid)})"
         waited = f" after waiting {self.timeout:g} s" if self.timeout else ""
         return (f"Another download{holder} is writing {self.what}{waited}. Wait for it to "
                 f"finish and call again (the finished file is then skipped), or pass a "
@@ -111,9 +162,13 @@ class DestinationLock:
     def release(self) -> None:
         if self._fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-        os.close(self._fd)
+        if os.name == "nt":   # Windows cannot remove an open file: close first
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                remove_quietly(self.path)
+        else:                 # POSIX: remove while still locked, so no one locks a dead name
+            remove_quietly(self.path)
+            os.close(self._fd)
         self._fd = None
 
     def __enter__(self) -> DestinationLock:

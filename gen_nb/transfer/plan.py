@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from gen_nb.api.transport import RETRY_STATUSES
 from gen_nb.transfer.headers import content_length, header, parse_content_range, split_url
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
 
 DEFAULT_FILE_NAME = "download.bin"
 MAX_NAME_BYTES = 200
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _TEMP_SUFFIXES = (".part", ".part.json", ".lock")
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL"}
@@ -212,12 +212,15 @@ class Answer:
 
 def classify_response(requested: int, status: int, headers: Mapping[str, str],
                       known_total: int | None = None, known_etag: str | None = None,
-                      end: int | None = None) -> Answer:
+                      end: int | None = None, known_last_modified: str | None = None) -> Answer:
     """Decide what a GET answer means when ``requested`` bytes are already on disk.
 
     ``end`` is the exclusive end of a bounded range request (segments), else None.
     A 200 always means "the body is the whole file from byte 0" — never spliced onto a
-    partial file. A 206 must start exactly at ``requested``, keep the known total and ETag.
+    partial file. A 206 is used only when its Content-Range starts exactly at ``requested``
+    (and ends at ``end``), its total is a number equal to the known total, and — when bytes
+    are kept from earlier — it carries the same validators as recorded (the ETag, else
+    Last-Modified): a server that ignores If-Range cannot make gen_nb splice two versions.
 
     >>> classify_response(10, 200, {"Content-Length": "50"}).offset
     0
@@ -226,10 +229,15 @@ def classify_response(requested: int, status: int, headers: Mapping[str, str],
     >>> classify_response(10, 206, {"Content-Range": "bytes 10-49/50", "ETag": '"b"'},
     ...                   known_etag='"a"').kind
     'restart'
+    >>> classify_response(10, 206, {"Content-Range": "bytes 10-49/*"}).kind
+    'restart'
     """
     etag, modified = header(headers, "ETag"), header(headers, "Last-Modified")
     if status == 206:
-        return _classify_partial(requested, headers, known_total, known_etag, end, etag, modified)
+        answer = _classify_partial(requested, headers, known_total, end, etag, modified)
+        if answer.kind == "body" and requested:
+            return _same_version(answer, known_etag, known_last_modified)
+        return answer
     if status == 200:
         why = "the server ignored Range (or the file changed): starting over" if requested \
             else ""
@@ -246,27 +254,49 @@ def classify_response(requested: int, status: int, headers: Mapping[str, str],
     return Answer("fail", requested, known_total, etag, modified, f"HTTP {status}")
 
 
+def _same_version(answer: Answer, known_etag: str | None,
+                  known_last_modified: str | None) -> Answer:
+    """A resumed 206 must carry the validators recorded when the first bytes came."""
+    def _norm(value: str | None) -> str | None:
+        return value.strip() if value else None
+
+    if known_etag and _norm(answer.etag) != _norm(known_etag):
+        why = "the answer has no ETag" if not answer.etag else "the file changed (new ETag)"
+        return Answer("restart", 0, answer.total, answer.etag, answer.last_modified,
+                      f"{why}: starting over")
+    if not known_etag and known_last_modified and \
+            _norm(answer.last_modified) != _norm(known_last_modified):
+        why = "no Last-Modified" if not answer.last_modified else "a new Last-Modified"
+        return Answer("restart", 0, answer.total, answer.etag, answer.last_modified,
+                      f"the answer has {why}: starting over")
+    return answer
+
+
 def _classify_partial(requested: int, headers: Mapping[str, str], known_total: int | None,
-                      known_etag: str | None, end: int | None, etag: str | None,
-                      modified: str | None) -> Answer:
+                      end: int | None, etag: str | None, modified: str | None) -> Answer:
     cr = parse_content_range(header(headers, "Content-Range"))
     if cr is None or cr.start is None or cr.end is None:
         return Answer("restart", 0, None, etag, modified, "a 206 without a usable Content-Range")
+    if cr.total is None:
+        return Answer("restart", 0, None, etag, modified,
+                      "a 206 whose Content-Range does not say the file's size")
     if cr.start != requested:
         return Answer("restart", 0, cr.total, etag, modified,
                       f"asked for bytes from {requested}, got {cr.start}")
+    if cr.end >= cr.total:
+        return Answer("restart", 0, cr.total, etag, modified,
+                      "a 206 whose range runs past the file's size")
     length = content_length(headers)
     if length is not None and length != cr.end - cr.start + 1:
         return Answer("restart", 0, cr.total, etag, modified,
                       "Content-Length does not match Content-Range")
-    if end is not None and cr.end + 1 != end:
+    wanted_end = end if end is not None else cr.total
+    if cr.end + 1 != wanted_end:
         return Answer("restart", 0, cr.total, etag, modified,
-                      f"asked for bytes up to {end - 1}, got {cr.end}")
-    if known_total is not None and cr.total is not None and cr.total != known_total:
+                      f"asked for bytes up to {wanted_end - 1}, got {cr.end}")
+    if known_total is not None and cr.total != known_total:
         return Answer("restart", 0, cr.total, etag, modified,
                       f"the file's size changed ({known_total} → {cr.total})")
-    if known_etag and etag and etag.strip() != known_etag.strip():
-        return Answer("restart", 0, cr.total, etag, modified, "the file changed (new ETag)")
     return Answer("body", requested, cr.total, etag, modified)
 
 
@@ -352,36 +382,34 @@ def piece_ranges(start: int, total: int, workers: int, min_size: int = 1 << 20,
 ExistingAction = Literal["skip", "download", "conflict"]
 
 
-def decide_existing(size: int, remote_total: int | None, remote_validator: str | None,
-                    record_validator: str | None, record_size: int | None,
-                    overwrite: bool, same_url: bool) -> tuple[ExistingAction, str]:
-    """What to do about a file already under the final name.
+def decide_existing(size: int, sha256: str | None, record_size: int | None,
+                    record_sha256: str | None, same_source: bool, remote_total: int | None,
+                    remote_validator: str | None, record_validator: str | None,
+                    server_sha256: str | None, overwrite: bool) -> tuple[ExistingAction, str]:
+    """What to do about a file already under the final name (a regular file, not a link).
 
-    ``record_*`` come from the note gen_nb leaves on files it finished (an extended
-    attribute); they are None for files it did not write or on file systems without xattrs.
+    "Already there" needs proof, never size alone: the file matches gen_nb's own record of it
+    (size and sha256, from this source, and the server still has that version), or its sha256
+    equals a digest the server vouches for. Anything else is a different file: ``conflict``,
+    or ``download`` with ``overwrite``. ``sha256`` is the file's (None when not computed).
 
-    * recorded from this URL with the server's current validator and size → ``skip``;
-    * no record, but the server's size equals the file's → ``skip`` (unless ``overwrite``:
-      then the file is re-downloaded, since nothing proves it is the same);
-    * anything else is a different file → ``conflict`` (or ``download`` with ``overwrite``).
-
-    >>> decide_existing(10, 10, '"a"', '"a"', 10, False, True)[0]
+    >>> decide_existing(10, "ab", 10, "ab", True, 10, '"a"', '"a"', None, False)[0]
     'skip'
-    >>> decide_existing(10, 12, '"a"', None, None, False, True)[0]
+    >>> decide_existing(10, "ab", None, None, False, 10, '"a"', None, None, False)[0]
     'conflict'
     """
-    if record_validator is not None and same_url and record_size == size:
-        if remote_validator == record_validator and remote_total in (None, size):
-            return "skip", "already downloaded (same ETag / Last-Modified and size)"
-        if not overwrite:
-            return "conflict", "the file on disk is an older version of this URL"
-        return "download", "replacing an older version (overwrite=True)"
-    if remote_total is not None and remote_total == size:
-        if overwrite:
-            return "download", "same size but unverifiable; overwrite=True re-downloads it"
-        return "skip", "a file of the same size is already there"
+    if server_sha256 and sha256 == server_sha256:
+        return "skip", "already there (its sha256 matches the server's digest)"
+    recorded = record_sha256 is not None and same_source and record_size == size \
+        and sha256 == record_sha256
+    if recorded and remote_total in (None, size) and remote_validator == record_validator:
+        return "skip", "already downloaded (matches gen_nb's record: size and sha256)"
     if overwrite:
-        return "download", "replacing a different file (overwrite=True)"
+        return "download", "replacing the file under that name (overwrite=True)"
+    if recorded:
+        return "conflict", "the file on disk is an older version of this URL"
+    if record_sha256 is not None and same_source:
+        return "conflict", "the file on disk changed since gen_nb wrote it"
     what = f"{size} bytes on disk, {remote_total} on the server" if remote_total is not None \
-        else "the server does not say how large the file is"
-    return "conflict", f"a different file is already there ({what})"
+        else "nothing proves it is this download"
+    return "conflict", f"a file gen_nb cannot vouch for is already there ({what})"

@@ -8,28 +8,31 @@ under 10 updates per second), and always delivers the final state
 
 A *sink* is what receives states. ``progress=`` accepts:
 
-* ``None`` — a ``tqdm.auto`` bar (console or notebook), unless the environment variable
-  ``GEN_NB_DISABLE_PROGRESS`` is set to anything but ``""``/``0``/``false``;
+* ``None`` — a ``tqdm.auto`` bar (console or notebook), unless turned off
+  (``TransferOptions.progress``, from ``GEN_NB_DISABLE_PROGRESS``);
 * ``False`` — nothing;
 * a callable taking a :class:`ProgressState` (widgets use this);
 * a tqdm-like object (anything with ``update(n)``; ``total`` is set when known). gen_nb does
   not close bars it did not create.
 
 A sink that raises is logged once and then ignored: a broken progress display never aborts
-a download. ``tqdm`` is imported only when the default bar is made.
+a download. ``tqdm`` is imported only when a bar is made (:func:`make_bar`, the one place bars
+are built: byte counts in tqdm's decimal units, as the widgets show them too).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Phase", "Progress", "ProgressSink", "ProgressState", "TqdmLike", "make_sink"]
+from gen_nb.api.errors import DownloadCancelled
+
+__all__ = ["Phase", "Progress", "ProgressSink", "ProgressState", "TqdmLike", "make_bar",
+           "make_sink"]
 
 log = logging.getLogger("gen_nb")
 
@@ -95,28 +98,26 @@ class _TqdmSink:
                 bar.close()
 
 
-def progress_disabled(env: dict[str, str] | None = None) -> bool:
-    """Whether ``GEN_NB_DISABLE_PROGRESS`` turns the default bar off."""
-    value = (os.environ if env is None else env).get("GEN_NB_DISABLE_PROGRESS", "")
-    return value.strip().lower() not in ("", "0", "false", "no", "off")
-
-
-def _default_bar(description: str) -> ProgressSink | None:
-    if progress_disabled():
-        return None
+def make_bar(description: str, *, file: Any = None, leave: bool = True) -> Any:
+    """A tqdm bar for bytes (``tqdm.auto``: a widget in notebooks, text in terminals)."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024, desc=description,
-               mininterval=0, miniters=1, dynamic_ncols=True, leave=True)
-    return _TqdmSink(bar, owned=True)
+    return tqdm(total=None, unit="B", unit_scale=True, desc=description, file=file,
+                mininterval=0, miniters=1, dynamic_ncols=True, leave=leave)
 
 
-def make_sink(progress: Any, description: str = "") -> ProgressSink | None:
-    """Turn a ``progress=`` argument into a callable sink (or None for none). See module doc."""
+def make_sink(progress: Any, description: str = "", default_bar: bool = True
+              ) -> ProgressSink | None:
+    """Turn a ``progress=`` argument into a callable sink (or None for none). See module doc.
+
+    ``default_bar`` (``TransferOptions.progress``) says whether ``None`` means a bar.
+    """
     if progress is False:
         return None
     if progress is None or progress is True:
-        return _default_bar(description)
+        if progress is None and not default_bar:
+            return None
+        return _TqdmSink(make_bar(description), owned=True)
     if isinstance(progress, TqdmLike):
         return _TqdmSink(progress, owned=False)
     if callable(progress):
@@ -203,8 +204,6 @@ class Progress:
 
         The exception (if any) propagates unchanged after the sink has seen it.
         """
-        from gen_nb.errors import DownloadCancelled
-
         try:
             result = work()
         except DownloadCancelled as exc:

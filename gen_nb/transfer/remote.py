@@ -1,8 +1,9 @@
-"""Network helpers shared by the transfer engines: the session, retry pacing, probes, errors.
+"""The network side of transfers: the shared key-less session, retries, probes, error answers.
 
-Transfers use :func:`gen_nb._http.public_session` — no API key can ever reach a CDN or a
-stream destination — and run their own retry loop (resume-aware), so the session has no
-retry adapter.
+Transfers use one process-wide :func:`shared_session` (made by
+:func:`gen_nb.api.transport.public_session`: no API key can ever reach a CDN or a stream
+destination; pooled, so files on one host share connections) and pace their resume-aware
+retries with the same core as the API client (:class:`gen_nb.api.transport.Retrying`).
 """
 
 from __future__ import annotations
@@ -10,27 +11,43 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
-import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import requests
 
-from gen_nb.errors import DownloadCancelled, TransferError, error_from_response, parse_retry_after
-from gen_nb.transfer.headers import display_url, header, parse_content_range, server_digests
+from gen_nb.api import connection
+from gen_nb.api.errors import (
+    DownloadCancelled,
+    TransferError,
+    TransferTimeout,
+    error_from_response,
+)
+from gen_nb.api.settings import TransferOptions
+from gen_nb.api.transport import (
+    NETWORK_ERRORS,
+    POOL_SIZE,
+    Deadline,
+    Retrying,
+    RetryPolicy,
+    parse_retry_after,
+    public_session,
+)
+from gen_nb.transfer.headers import header, parse_content_range, server_digests
 from gen_nb.transfer.plan import Answer, classify_response
 
 __all__ = [
-    "NETWORK_ERRORS",
+    "IDENTITY",
     "Remote",
-    "Retrier",
+    "TransferRetry",
+    "check_cancel",
     "get_from",
     "probe",
     "raise_for_answer",
     "shared_session",
+    "transfer_deadline",
     "usable",
     "watch_cancel",
 ]
@@ -38,11 +55,6 @@ __all__ = [
 log = logging.getLogger("gen_nb")
 
 BACKOFF = 0.5           # first pause between attempts, doubled each time (tests lower it)
-BACKOFF_MAX = 30.0
-RETRY_AFTER_MAX = 120.0
-POOL_SIZE = 32
-NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout,
-                  requests.exceptions.ChunkedEncodingError)
 IDENTITY = {"Accept-Encoding": "identity"}
 
 _session: requests.Session | None = None
@@ -58,8 +70,6 @@ def shared_session() -> requests.Session:
     global _session
     with _session_lock:
         if _session is None:
-            from gen_nb._http import public_session
-
             _session = public_session(pool_size=POOL_SIZE)
         return _session
 
@@ -76,44 +86,34 @@ def check_cancel(cancel: threading.Event | None, what: str) -> None:
                                 f"to resume.")
 
 
-@dataclass
-class Retrier:
-    """Bounded retries with exponential backoff (and jitter) or the server's Retry-After.
+def transfer_deadline(options: TransferOptions, size: int | None, what: str) -> Deadline:
+    """The total deadline of a transfer of ``size`` bytes (see TransferOptions)."""
+    return Deadline(options.deadline_for(size), what, error=TransferTimeout)
 
-    The budget resets whenever bytes arrive (:meth:`progressed`), so a long download over a
-    flaky link keeps going as long as it moves. The pause ends early when ``cancel`` is set.
-    """
 
-    retries: int
-    what: str
-    cancel: threading.Event | None = None
-    attempt: int = 0
-    total_pauses: int = field(default=0)
-    after_giving_up: str = "a partial file is kept for resuming"
+class TransferRetry(Retrying):
+    """Retrying for transfers: giving up raises a TransferError saying what is kept."""
 
-    def progressed(self) -> None:
-        self.attempt = 0
+    def __init__(self, options: TransferOptions, what: str, *,
+                 cancel: threading.Event | None = None, deadline: Deadline | None = None,
+                 after_giving_up: str = "a partial file is kept for resuming",
+                 sleep: Callable[[float], object] | None = None) -> None:
+        policy = RetryPolicy(retries=options.retries, backoff=BACKOFF)
+        super().__init__(policy, what, cancel=cancel, deadline=deadline,
+                         reset_after=max(options.chunk_size, 1 << 20), sleep=sleep)
+        self.after_giving_up = after_giving_up
 
-    def pause(self, reason: str, retry_after: float | None = None,
-              cause: BaseException | None = None) -> None:
-        """Wait before the next attempt; raise TransferError when the budget is used up."""
-        if self.attempt >= self.retries:
-            raise TransferError(f"{self.what} failed after {self.retries} retries: {reason}. "
-                                f"Try again later; {self.after_giving_up}.") from cause
-        if retry_after is not None and retry_after > RETRY_AFTER_MAX:
-            raise TransferError(f"{self.what}: the server asks to wait {retry_after:g} s "
-                                f"({reason}); try again later.") from cause
-        delay = retry_after if retry_after is not None else \
-            min(BACKOFF_MAX, BACKOFF * 2 ** self.attempt) * (0.5 + random.random() / 2)
-        self.attempt += 1
-        self.total_pauses += 1
-        log.info("gen_nb: %s: %s; retry %d/%d in %.2f s", self.what, reason, self.attempt,
-                 self.retries, delay)
-        if self.cancel is not None:
-            if self.cancel.wait(delay):
-                check_cancel(self.cancel, self.what)
-        else:
-            time.sleep(delay)
+    def pause(self, reason: str, retry_after: float | None = None,  # type: ignore[override]
+              cause: BaseException | None = None) -> bool:
+        """Wait before the next attempt; raise TransferError when no retry is allowed."""
+        if not super().pause(reason, retry_after):
+            if retry_after is not None and retry_after > self.policy.retry_after_max:
+                raise TransferError(f"{self.what}: the server asks to wait {retry_after:g} s "
+                                    f"({reason}); try again later.") from cause
+            raise TransferError(f"{self.what} failed after {self.policy.retries} retries: "
+                                f"{reason}. Try again later; {self.after_giving_up}.") from cause
+        check_cancel(self.cancel, self.what)
+        return True
 
 
 _HINTS = {
@@ -138,9 +138,8 @@ def raise_for_answer(response: requests.Response, url: str, what: str) -> None:
         body = b""
     finally:
         response.close()
-    shown = display_url(url)
     api = error_from_response(status, body, dict(response.headers), subject=what,
-                              method="GET", url=shown)
+                              method="GET", url=url)
     hint = _HINTS.get(status) or ("The server had a problem; try again later." if status >= 500
                                   else "Check the URL.")
     code = f", error_code={api.error_code!r}" if api.error_code else ""
@@ -160,10 +159,13 @@ class Remote:
     content_type: str | None = None
 
 
+def _timeouts(options: TransferOptions, deadline: Deadline | None) -> tuple[float, float]:
+    connect, read = options.timeout
+    return (connect, deadline.read_timeout(read) if deadline is not None else read)
 
-def get_from(session: requests.Session, url: str, timeout: tuple[float, float],
-             retrier: Retrier, *,
-             start: int = 0, end: int | None = None,
+
+def get_from(session: requests.Session, url: str, options: TransferOptions,
+             retrier: TransferRetry, *, start: int = 0, end: int | None = None,
              validator: str | None = None) -> requests.Response | None:
     """Streamed GET of ``url`` from byte ``start`` (to ``end``, exclusive, when given).
 
@@ -176,14 +178,17 @@ def get_from(session: requests.Session, url: str, timeout: tuple[float, float],
         headers["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
         if validator:
             headers["If-Range"] = validator
+    if retrier.deadline is not None:
+        retrier.deadline.check()
     try:
-        return session.get(url, headers=headers, stream=True, timeout=timeout)
+        return session.get(url, headers=headers, stream=True,
+                           timeout=_timeouts(options, retrier.deadline))
     except NETWORK_ERRORS as exc:
         retrier.pause(type(exc).__name__, cause=exc)
         return None
 
 
-def usable(answer: Answer, response: requests.Response, retrier: Retrier, url: str,
+def usable(answer: Answer, response: requests.Response, retrier: TransferRetry, url: str,
            what: str) -> bool:
     """False after pausing for a retryable answer (429/5xx: Retry-After honoured); raises the
     typed error for a failing one; True when the response can be read."""
@@ -196,24 +201,22 @@ def usable(answer: Answer, response: requests.Response, retrier: Retrier, url: s
     return True
 
 
-def probe(session: requests.Session, url: str, *, timeout: tuple[float, float], retries: int,
+def probe(session: requests.Session, url: str, options: TransferOptions, *,
           cancel: threading.Event | None, what: str) -> Remote:
     """GET ``Range: bytes=0-0`` (works where HEAD is not allowed, e.g. presigned GET URLs).
 
     A 206 proves ranges work and gives the total; a 200 means ranges are ignored; a 416
     with ``*/0`` is an empty file.
     """
-    retrier = Retrier(retries, what, cancel)
+    deadline = transfer_deadline(options, 0, what)
+    retrier = TransferRetry(options, what, cancel=cancel, deadline=deadline)
     while True:
         check_cancel(cancel, what)
-        try:
-            response = session.get(url, headers={"Range": "bytes=0-0", **IDENTITY},
-                                   stream=True, timeout=timeout)
-        except NETWORK_ERRORS as exc:
-            retrier.pause(f"{type(exc).__name__}", cause=exc)
+        response = get_from(session, url, options, retrier, start=0, end=1)
+        if response is None:
             continue
         with response:
-            answer = classify_response(0, response.status_code, response.headers)
+            answer = classify_response(0, response.status_code, response.headers, end=1)
             if answer.kind == "retry":
                 retrier.pause(answer.reason, parse_retry_after(header(response.headers,
                                                                       "Retry-After")))
@@ -224,7 +227,8 @@ def probe(session: requests.Session, url: str, *, timeout: tuple[float, float], 
             cr = parse_content_range(header(response.headers, "Content-Range"))
             total = cr.total if cr else answer.total
             return Remote(total=total, etag=answer.etag, last_modified=answer.last_modified,
-                          ranges=status == 206, digests=server_digests(response.headers, status),
+                          ranges=status == 206 and total is not None,
+                          digests=server_digests(response.headers, status),
                           content_type=header(response.headers, "Content-Type"))
 
 
@@ -272,18 +276,7 @@ class _CancelWatch:
                 fired = [k for k, (cancel, _) in self._items.items() if cancel.is_set()]
                 responses = [self._items.pop(k)[1] for k in fired]
             for response in responses:
-                _shutdown(response)
-
-
-def _shutdown(response: requests.Response) -> None:
-    raw = response.raw
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is None:
-        buffered = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(buffered, "raw", None), "_sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+                connection.shutdown(response)
 
 
 _WATCH = _CancelWatch()

@@ -19,7 +19,9 @@ class DownloadResult:
     size; ``resumed_from`` how many bytes an earlier attempt had already left on disk (0 for a
     fresh download); ``sha256`` of the whole file; ``seconds`` this call took; ``skipped``
     True when the file was already complete; ``segments`` ranges used (1 = single stream);
-    ``attempts`` GET requests that carried body bytes (more than 1 = resumed within the call).
+    ``attempts`` GET requests that carried body bytes (more than 1 = resumed within the call);
+    ``size_verified`` False when the server never said how large the file is (the bytes were
+    taken as they came: nothing could tell a cut-short body from a complete one).
     """
 
     path: Path
@@ -31,6 +33,7 @@ class DownloadResult:
     skipped: bool = False
     segments: int = 1
     attempts: int = 1
+    size_verified: bool = True
 
 
 @dataclass(frozen=True)

@@ -25,26 +25,20 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 
 import requests
 
-from gen_nb.errors import DownloadCancelled
-from gen_nb.transfer._body import BodyReader, ReadInterrupted, fill, write_at
-from gen_nb.transfer._hashing import PrefixHasher
-from gen_nb.transfer._job import (
-    Job,
+from gen_nb.api.errors import DownloadCancelled
+from gen_nb.transfer.body import BodyReader, ReadInterrupted, fill, write_at
+from gen_nb.transfer.hashing import PrefixHasher
+from gen_nb.transfer.plan import classify_response, piece_ranges, plan_resume
+from gen_nb.transfer.remote import TransferRetry, get_from, probe, usable, watch_cancel
+from gen_nb.transfer.sidecar import Sidecar
+from gen_nb.transfer.task import (
+    DownloadTask,
     Outcome,
     check_space,
     open_part,
     preallocate,
     verify_digests,
 )
-from gen_nb.transfer._net import (
-    Retrier,
-    get_from,
-    probe,
-    usable,
-    watch_cancel,
-)
-from gen_nb.transfer.plan import classify_response, piece_ranges, plan_resume
-from gen_nb.transfer.sidecar import Sidecar
 
 __all__ = ["MIN_SEGMENT", "SegmentsUnavailable", "download_segmented"]
 
@@ -57,52 +51,51 @@ class SegmentsUnavailable(Exception):
     """Segmenting is not possible (or stopped making sense); use a single stream instead."""
 
 
-def download_segmented(job: Job, sidecar: Sidecar | None, count: int) -> Outcome:
+def download_segmented(task: DownloadTask, sidecar: Sidecar | None, count: int) -> Outcome:
     """Download with up to ``count`` ranges. Raises :class:`SegmentsUnavailable` to fall back."""
-    resumable = sidecar is not None and bool(sidecar.segments) and _part_size(job) == \
-        sidecar.total and plan_resume(1, sidecar.source, job.url, sidecar.total,
+    resumable = sidecar is not None and bool(sidecar.segments) and _part_size(task) == \
+        sidecar.total and plan_resume(1, sidecar.source, task.url, sidecar.total,
                                       sidecar.validator).offset > 0
     if resumable and sidecar is not None:
-        log.info("gen_nb: %s: resuming %d ranges (%d bytes on disk)", job.what,
+        log.info("gen_nb: %s: resuming %d ranges (%d bytes on disk)", task.what,
                  len(sidecar.segments or ()), sidecar.segments_done)
-        fd = open_part(job.target, truncate=False)
+        fd = open_part(task.target, truncate=False)
     else:
-        sidecar, fd = _fresh(job, sidecar, count)
-    run = _Run(job, sidecar, fd, count)
+        sidecar, fd = _fresh(task, sidecar, count)
+    run = _Run(task, sidecar, fd, count)
     try:
         return run.run()
     finally:
         os.close(fd)
 
 
-def _part_size(job: Job) -> int | None:
+def _part_size(task: DownloadTask) -> int | None:
     try:
-        return os.path.getsize(job.target.part)
+        return os.path.getsize(task.target.part)
     except OSError:
         return None
 
 
-def _fresh(job: Job, old: Sidecar | None, count: int) -> tuple[Sidecar, int]:
-    remote = probe(job.session, job.url, timeout=job.timeout, retries=job.retries,
-                   cancel=job.cancel, what=job.what)
+def _fresh(task: DownloadTask, old: Sidecar | None, count: int) -> tuple[Sidecar, int]:
+    remote = probe(task.session, task.url, task.options, cancel=task.cancel, what=task.what)
     if not remote.ranges:
         raise SegmentsUnavailable("the server ignores Range requests")
     if remote.total is None:
         raise SegmentsUnavailable("the server does not say how large the file is")
     if remote.total < 2 * MIN_SEGMENT:
         raise SegmentsUnavailable(f"the file is small ({remote.total} bytes)")
-    sidecar = Sidecar.for_url(job.url, etag=remote.etag, last_modified=remote.last_modified,
+    sidecar = Sidecar.for_url(task.url, etag=remote.etag, last_modified=remote.last_modified,
                               total=remote.total, digests=dict(remote.digests))
     keep = 0
     if old is not None and not old.segments and old.validator == sidecar.validator:
-        keep = plan_resume(_part_size(job), old.source, job.url, old.total, old.validator).offset
+        keep = plan_resume(_part_size(task), old.source, task.url, old.total, old.validator).offset
     ranges = piece_ranges(keep, remote.total, count, MIN_SEGMENT)
     sidecar.segments = ([[0, keep, keep]] if keep else []) + [[a, b, 0] for a, b in ranges]
-    fd = open_part(job.target, truncate=keep == 0)
+    fd = open_part(task.target, truncate=keep == 0)
     try:
-        check_space(job.target.part.parent, remote.total - keep, job.target.path)
-        preallocate(fd, remote.total, job.target.path)
-        sidecar.save(job.target.sidecar)
+        check_space(task.target.part.parent, remote.total - keep, task.target.path)
+        preallocate(fd, remote.total, task.target.path)
+        sidecar.save(task.target.sidecar)
     except BaseException:
         os.close(fd)
         raise
@@ -110,8 +103,9 @@ def _fresh(job: Job, old: Sidecar | None, count: int) -> tuple[Sidecar, int]:
 
 
 class _Run:
-    def __init__(self, job: Job, sidecar: Sidecar, fd: int, count: int) -> None:
-        self.job, self.sidecar, self.fd = job, sidecar, fd
+    def __init__(self, task: DownloadTask, sidecar: Sidecar, fd: int, count: int) -> None:
+        self.task, self.sidecar, self.fd = task, sidecar, fd
+        task.start_clock(sidecar.total)
         self.segments = sidecar.segments or []
         self.workers = max(1, min(count, sum(1 for s in self.segments if s[2] < s[1] - s[0])))
         self.stop = threading.Event()
@@ -119,14 +113,14 @@ class _Run:
         self.saved_at = time.monotonic()
         self.attempts = 0
         self.resumed_from = sidecar.segments_done
-        job.progress.start(sidecar.total, self.resumed_from)
+        task.progress.start(sidecar.total, self.resumed_from)
 
     def run(self) -> Outcome:
         todo = [i for i, s in enumerate(self.segments) if s[2] < s[1] - s[0]]
-        hasher = PrefixHasher(self.job.target.part, self._frontier,
+        hasher = PrefixHasher(self.task.target.part, self._frontier,
                               md5="md5" in self.sidecar.digests,
-                              buffer_size=self.job.chunk_size,
-                              sync_fd=self.fd if self.job.fsync else None)
+                              buffer_size=self.task.options.chunk_size,
+                              sync_fd=self.fd if self.task.options.fsync else None)
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gen_nb-segment")
         futures = [pool.submit(self._segment, i) for i in todo]   # taken in order
         try:
@@ -160,7 +154,7 @@ class _Run:
             if any(f.exception() for f in done):
                 self.stop.set()
                 return
-            if self.job.cancel is not None and self.job.cancel.is_set():
+            if self.task.cancel is not None and self.task.cancel.is_set():
                 self.stop.set()
 
     def _raise_first(self, futures: list[Future[None]]) -> None:
@@ -169,7 +163,7 @@ class _Run:
         if real:
             raise real[0]
         if errors:
-            raise DownloadCancelled(f"Cancelled: {self.job.what}. The partial file and its "
+            raise DownloadCancelled(f"Cancelled: {self.task.what}. The partial file and its "
                                     f"ranges are kept; call again to resume.")
 
     def _save(self, force: bool = False) -> None:
@@ -178,12 +172,13 @@ class _Run:
             return
         with self.lock:
             self.saved_at = now
-            self.sidecar.save(self.job.target.sidecar)
+            self.sidecar.save(self.task.target.sidecar)
 
     def _segment(self, index: int) -> None:
         seg = self.segments[index]
-        retrier = Retrier(self.job.retries, f"{self.job.what} (range {index + 1})", self.stop)
-        view = memoryview(bytearray(self.job.chunk_size))
+        retrier = TransferRetry(self.task.options, f"{self.task.what} (range {index + 1})",
+                                cancel=self.stop, deadline=self.task.deadline)
+        view = memoryview(bytearray(self.task.options.chunk_size))
         while seg[2] < seg[1] - seg[0]:
             self._check_stop()
             response = self._open(seg, retrier)
@@ -191,35 +186,41 @@ class _Run:
                 continue
             with response:
                 before = seg[2]
+                options = self.task.options
+                reader = BodyReader(response, deadline=self.task.deadline,
+                                    read_timeout=options.timeout[1],
+                                    stall_window=options.stall_window,
+                                    stall_bytes=options.stall_bytes)
                 try:
                     with watch_cancel(self.stop, response):
-                        self._pump(BodyReader(response), seg, view)
+                        self._pump(reader, seg, view)
                 except ReadInterrupted as exc:
                     self._check_stop()
-                    if seg[2] > before:
-                        retrier.progressed()
+                    retrier.progressed(seg[2] - before)
                     retrier.pause(str(exc), cause=exc)
                     continue
+                retrier.progressed(seg[2] - before)
                 if seg[2] < seg[1] - seg[0]:
-                    if seg[2] > before:
-                        retrier.progressed()
                     retrier.pause("the body ended early")
+                else:
+                    reader.release()
 
     def _check_stop(self) -> None:
-        cancel = self.job.cancel
+        cancel = self.task.cancel
         if self.stop.is_set() or (cancel is not None and cancel.is_set()):
             raise DownloadCancelled("stopped")
 
-    def _open(self, seg: list[int], retrier: Retrier) -> requests.Response | None:
+    def _open(self, seg: list[int], retrier: TransferRetry) -> requests.Response | None:
         at, end = seg[0] + seg[2], seg[1]
-        job = self.job
-        response = get_from(job.session, job.url, job.timeout, retrier, start=at, end=end,
+        task = self.task
+        response = get_from(task.session, task.url, task.options, retrier, start=at, end=end,
                             validator=self.sidecar.validator)
         if response is None:
             return None
         answer = classify_response(at, response.status_code, response.headers,
-                                   self.sidecar.total, self.sidecar.etag, end=end)
-        if not usable(answer, response, retrier, job.url, job.what):
+                                   self.sidecar.total, self.sidecar.etag, end=end,
+                                   known_last_modified=self.sidecar.last_modified)
+        if not usable(answer, response, retrier, task.url, task.what):
             return None
         if response.status_code != 206 or answer.kind != "body":
             response.close()   # a 200 is the whole (maybe changed) file: never splice it in
@@ -230,7 +231,7 @@ class _Run:
         return response
 
     def _pump(self, reader: BodyReader, seg: list[int], buffer: memoryview) -> None:
-        job, stop, fd, part = self.job, self.stop, self.fd, self.job.target.part
+        task, stop, fd, part = self.task, self.stop, self.fd, self.task.target.part
         while True:
             self._check_stop()
             base = seg[0] + seg[2]
@@ -243,14 +244,15 @@ class _Run:
             if not n:
                 return
             seg[2] += n
-            job.progress.advance(n)
+            task.progress.advance(n)
             self._save()
 
     def _finish(self, hasher: PrefixHasher) -> Outcome:
         total = self.sidecar.total or 0
-        self.job.progress.update(phase="verifying", message="checking sha256")
+        self.task.progress.update(phase="verifying", message="checking sha256")
         digests = hasher.finish(total)
-        verify_digests(self.job, digests, self.sidecar.digests)
+        verify_digests(self.task, digests, self.sidecar.digests)
         return Outcome(size=total, sha256=digests["sha256"], resumed_from=self.resumed_from,
                        attempts=self.attempts, validator=self.sidecar.validator,
+                       etag=self.sidecar.etag, last_modified=self.sidecar.last_modified,
                        segments=self.workers, digests=digests)

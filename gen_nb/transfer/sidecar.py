@@ -11,29 +11,25 @@ different query apart. ``segments`` (segmented downloads only) lists ``[start, e
 per range: bytes ``start … start+done-1`` are on disk. Sidecars are replaced atomically
 (write a temp file, ``os.replace``) so a crash never leaves half a sidecar.
 
-When a download finishes, gen_nb leaves a *completion note* on the file itself (the extended
-attribute ``user.gen_nb``: URL, validator, size, sha256, mtime) when the file system supports
-it, so a later call can tell "the same file, skip it" from "a different file, don't clobber
-it" and report the sha256 without re-reading the file. Without xattrs it falls back to sizes.
+When the download is complete the sidecar goes, and the finished file gets its line in the
+folder's provenance record (:mod:`gen_nb.transfer.manifest`). Sidecars are written through
+:func:`gen_nb.transfer.files.replace_file`, so a link planted under the name is never followed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gen_nb.transfer.files import replace_file
 from gen_nb.transfer.headers import split_url, strong_validator
 
-__all__ = ["CompletionNote", "Sidecar", "read_note", "write_note"]
+__all__ = ["Sidecar"]
 
-log = logging.getLogger("gen_nb")
 SIDECAR_VERSION = 1
-NOTE_ATTR = "user.gen_nb"
+MAX_SIDECAR_BYTES = 1 << 20
 
 
 @dataclass
@@ -75,7 +71,7 @@ class Sidecar:
         """Parse a sidecar; None when it is not one we understand (it is then ignored)."""
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or data.get("version") != SIDECAR_VERSION:
             return None
@@ -84,24 +80,35 @@ class Sidecar:
             sidecar = cls(**fields)
         except TypeError:
             return None
-        if not isinstance(sidecar.url, str) or not _valid_segments(sidecar.segments):
+        if not _valid_fields(sidecar) or not _valid_segments(sidecar.segments):
             return None
-        sidecar.digests = dict(sidecar.digests or {})
         return sidecar
 
     def save(self, path: Path) -> None:
-        """Write atomically (temp file + ``os.replace``)."""
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        os.replace(tmp, path)
+        """Write atomically (a fresh temp file + ``os.replace``; links are never followed)."""
+        replace_file(path, self.to_json().encode("utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> Sidecar | None:
+        """The sidecar at ``path``; None when absent, a link, too large or not ours."""
         try:
+            if path.is_symlink() or path.stat().st_size > MAX_SIDECAR_BYTES:
+                return None
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         return cls.from_json(text)
+
+
+def _valid_fields(sidecar: Sidecar) -> bool:
+    texts = (sidecar.query_sha256, sidecar.etag, sidecar.last_modified)
+    total = sidecar.total
+    return (isinstance(sidecar.url, str) and all(t is None or isinstance(t, str) for t in texts)
+            and (total is None or (isinstance(total, int) and not isinstance(total, bool)
+                                   and total >= 0))
+            and isinstance(sidecar.digests, dict)
+            and all(isinstance(k, str) and isinstance(v, str)
+                    for k, v in sidecar.digests.items()))
 
 
 def _valid_segments(segments: Any) -> bool:
@@ -117,46 +124,3 @@ def _valid_segments(segments: Any) -> bool:
         if not (0 <= start <= end and 0 <= done <= end - start):
             return False
     return True
-
-
-def remove_quietly(*paths: Path) -> None:
-    """Delete files that may not exist."""
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-@dataclass(frozen=True)
-class CompletionNote:
-    """What gen_nb knows about a file it finished writing."""
-
-    url: str
-    query_sha256: str | None
-    validator: str | None
-    size: int
-    sha256: str
-    mtime_ns: int
-
-
-def write_note(path: Path, url: str, validator: str | None, sha256: str) -> None:
-    """Attach a :class:`CompletionNote` to ``path`` (best effort: skipped without xattrs)."""
-    try:
-        st = os.stat(path)
-        base, query = split_url(url)
-        note = CompletionNote(base, query, validator, st.st_size, sha256, st.st_mtime_ns)
-        os.setxattr(path, NOTE_ATTR, json.dumps(asdict(note)).encode("utf-8"))
-    except (OSError, AttributeError) as exc:
-        log.debug("gen_nb: no completion note on %s (%s)", path, exc)
-
-
-def read_note(path: Path) -> CompletionNote | None:
-    """The note on ``path`` if present and still describing the file (same size and mtime)."""
-    try:
-        raw = os.getxattr(path, NOTE_ATTR)
-        st = os.stat(path)
-        note = CompletionNote(**json.loads(raw.decode("utf-8")))
-    except (OSError, AttributeError, ValueError, TypeError):
-        return None
-    if note.size != st.st_size or note.mtime_ns != st.st_mtime_ns:
-        return None
-    return note

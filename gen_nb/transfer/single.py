@@ -5,12 +5,14 @@ Rules (see :mod:`gen_nb.transfer.plan` for the decisions themselves):
 * a kept ``.part`` is continued with ``Range: bytes=N-`` and ``If-Range`` (strong ETag, else
   Last-Modified); its bytes are hashed first (on the hash thread, from disk);
 * a dropped, stalled or short body is resumed from what is on disk, with bounded retries and
-  exponential backoff; the budget resets whenever bytes arrive;
-* a 200 to a Range request, a changed ETag or size, or an odd Content-Range → truncate and
+  exponential backoff; the budget resets only after a real amount of data arrived, and the
+  transfer's total deadline (size / minimum rate + a floor) is never extended;
+* a 200 to a Range request, changed validators or size, or an odd Content-Range → truncate and
   start over (never splice); a 416 whose size matches what is on disk → already complete;
 * within one call a server without validators is still resumed (sizes must agree); across
   calls it is not (nothing would tell a changed file apart);
-* the size is verified, and the checksum when the server offers one (or ``expected_sha256``).
+* a body without a known length is capped (``max_unknown_size``); the size is verified when
+  known, and the checksum when the server offers one (or ``expected_sha256``).
 """
 
 from __future__ import annotations
@@ -20,20 +22,14 @@ import os
 
 import requests
 
-from gen_nb.errors import IntegrityError
-from gen_nb.transfer._body import BodyReader, ReadInterrupted
-from gen_nb.transfer._hashing import HashPipe
-from gen_nb.transfer._job import Job, Outcome, check_space, open_part, verify_digests
-from gen_nb.transfer._net import (
-    Retrier,
-    check_cancel,
-    get_from,
-    usable,
-    watch_cancel,
-)
+from gen_nb.api.errors import IntegrityError, TransferError
+from gen_nb.transfer.body import BodyReader, ReadInterrupted
+from gen_nb.transfer.hashing import HashPipe
 from gen_nb.transfer.headers import server_digests
 from gen_nb.transfer.plan import Answer, classify_response, plan_resume
+from gen_nb.transfer.remote import TransferRetry, check_cancel, get_from, usable, watch_cancel
 from gen_nb.transfer.sidecar import Sidecar
+from gen_nb.transfer.task import DownloadTask, Outcome, check_space, open_part, verify_digests
 
 __all__ = ["download_single"]
 
@@ -42,37 +38,39 @@ MAX_RESTARTS = 5
 PIPE_BUFFERS = 3        # chunk_size (1 MiB) buffers between the reading and the writing thread
 
 
-def download_single(job: Job, sidecar: Sidecar | None) -> Outcome:
-    """Bring ``job.target.part`` to a complete, verified file. See the module docstring."""
+def download_single(task: DownloadTask, sidecar: Sidecar | None) -> Outcome:
+    """Bring ``task.target.part`` to a complete, verified file. See the module docstring."""
     try:
-        part_size: int | None = os.path.getsize(job.target.part)
+        part_size: int | None = os.path.getsize(task.target.part)
     except OSError:
         part_size = None
-    plan = plan_resume(part_size, sidecar.source if sidecar else None, job.url,
+    plan = plan_resume(part_size, sidecar.source if sidecar else None, task.url,
                        sidecar.total if sidecar else None, sidecar.validator if sidecar else None)
     if part_size:
-        log.info("gen_nb: %s: %s", job.what, plan.reason)
+        log.info("gen_nb: %s: %s", task.what, plan.reason)
     keep = plan.offset > 0 and sidecar is not None and not sidecar.segments
-    stream = _Stream(job, sidecar if keep else None, plan.offset if keep else 0)
+    stream = _SingleStream(task, sidecar if keep else None, plan.offset if keep else 0)
     try:
         return stream.run()
     finally:
         stream.close()
 
 
-class _Stream:
-    def __init__(self, job: Job, sidecar: Sidecar | None, offset: int) -> None:
-        self.job = job
-        self.pipe = HashPipe(job.chunk_size, PIPE_BUFFERS, path=job.target.part)
+class _SingleStream:
+    def __init__(self, task: DownloadTask, sidecar: Sidecar | None, offset: int) -> None:
+        self.task = task
+        self.pipe = HashPipe(task.options.chunk_size, PIPE_BUFFERS, path=task.target.part)
         self.fd: int | None = None
         if offset:
             self._file(truncate=False)
         self.offset = self.resumed_from = offset   # bytes in the .part (after a flush)
-        self.sidecar = sidecar or Sidecar.for_url(job.url)
+        self.sidecar = sidecar or Sidecar.for_url(task.url)
         self.prefix_pending = offset > 0
-        self.retrier = Retrier(job.retries, job.what, job.cancel)
+        task.start_clock(self.sidecar.total)
+        self.retrier = TransferRetry(task.options, task.what, cancel=task.cancel,
+                                     deadline=task.deadline)
         self.attempts = self.restarts = 0
-        job.progress.start(self.sidecar.total, offset)
+        task.progress.start(self.sidecar.total, offset)
 
     def close(self) -> None:
         self.pipe.close()          # finishes pending writes first
@@ -82,12 +80,12 @@ class _Stream:
     def _file(self, truncate: bool = True) -> int:
         """The ``.part``'s descriptor, created on the first body (errors leave no file)."""
         if self.fd is None:
-            self.fd = self.pipe.fd = open_part(self.job.target, truncate=truncate)
+            self.fd = self.pipe.fd = open_part(self.task.target, truncate=truncate)
         return self.fd
 
     def run(self) -> Outcome:
         while True:
-            check_cancel(self.job.cancel, self.job.what)
+            check_cancel(self.task.cancel, self.task.what)
             got = self._request()
             if got is None:
                 continue
@@ -104,72 +102,79 @@ class _Stream:
         return self._finish()
 
     def _request(self) -> tuple[Answer, requests.Response] | None:
-        job = self.job
-        response = get_from(job.session, job.url, job.timeout, self.retrier, start=self.offset,
-                            validator=self.sidecar.validator)
+        task, known = self.task, self.offset > 0
+        response = get_from(task.session, task.url, task.options, self.retrier,
+                            start=self.offset, validator=self.sidecar.validator)
         if response is None:
             return None
-        known = self.offset > 0
         answer = classify_response(self.offset, response.status_code, response.headers,
                                    self.sidecar.total if known else None,
-                                   self.sidecar.etag if known else None)
-        if not usable(answer, response, self.retrier, job.url, job.what):
+                                   self.sidecar.etag if known else None,
+                                   known_last_modified=self.sidecar.last_modified if known
+                                   else None)
+        if not usable(answer, response, self.retrier, task.url, task.what):
             return None
         return answer, response
 
     def _restart(self, reason: str) -> None:
         self.restarts += 1
         if self.restarts > MAX_RESTARTS:
-            raise IntegrityError(f"{self.job.what}: the server keeps changing the file or "
+            raise IntegrityError(f"{self.task.what}: the server keeps changing the file or "
                                  f"ignoring ranges ({reason}); giving up. Try again later.")
-        log.info("gen_nb: %s: %s", self.job.what, reason)
+        log.info("gen_nb: %s: %s", self.task.what, reason)
         self.pipe.flush()
         os.ftruncate(self._file(), 0)
         self.offset = 0
         self.prefix_pending = False
-        self.sidecar = Sidecar.for_url(self.job.url)
+        self.sidecar = Sidecar.for_url(self.task.url)
         self.pipe.reset()
-        self.job.progress.update(done=0, rebase=True)
+        self.task.progress.update(done=0, rebase=True)
 
     def _hash_prefix(self) -> None:
         if self.prefix_pending:
             self.pipe.reset(md5="md5" in self.sidecar.digests, offset=self.offset)
-            self.pipe.add_prefix(self.job.target.part, self.offset)
+            self.pipe.add_prefix(self.task.target.part, self.offset)
             self.prefix_pending = False
 
     def _adopt(self, response: requests.Response, answer: Answer) -> None:
         """Take the answer's facts into the sidecar (fresh start) or check them (resume)."""
+        task = self.task
         if answer.offset == 0:
             if self.offset:
                 self._restart(answer.reason)
             self._file()
-            self.sidecar = Sidecar.for_url(self.job.url, etag=answer.etag,
+            self.sidecar = Sidecar.for_url(task.url, etag=answer.etag,
                                            last_modified=answer.last_modified,
                                            total=answer.total,
                                            digests=server_digests(response.headers, 200))
-            self.sidecar.save(self.job.target.sidecar)
+            self.sidecar.save(task.target.sidecar)
             self.pipe.reset(md5="md5" in self.sidecar.digests)
         else:
             if self.sidecar.total is None and answer.total is not None:
                 self.sidecar.total = answer.total
-                self.sidecar.save(self.job.target.sidecar)
+                self.sidecar.save(task.target.sidecar)
             self._hash_prefix()
         total = self.sidecar.total
         if total is not None:
-            check_space(self.job.target.part.parent, total - self.offset, self.job.target.path)
-        self.job.progress.update(total=total, done=self.offset)
+            check_space(task.target.part.parent, total - self.offset, task.target.path)
+            task.start_clock(total)
+        task.progress.update(total=total, done=self.offset)
 
     def _receive(self, response: requests.Response, answer: Answer) -> bool:
         """Write this answer's body; True when the file is complete."""
         self._adopt(response, answer)
         self.attempts += 1
         before = self.offset
+        options = self.task.options
+        reader = BodyReader(response, deadline=self.task.deadline,
+                            read_timeout=options.timeout[1], stall_window=options.stall_window,
+                            stall_bytes=options.stall_bytes)
         try:
-            with watch_cancel(self.job.cancel, response):
-                self._pump(BodyReader(response))
+            with watch_cancel(self.task.cancel, response):
+                self._pump(reader)
         except ReadInterrupted as exc:
             self._settle(before)
-            check_cancel(self.job.cancel, self.job.what)
+            check_cancel(self.task.cancel, self.task.what)
             self.retrier.pause(str(exc), cause=exc)
             return False
         self._settle(before)
@@ -177,21 +182,22 @@ class _Stream:
         if total is not None and self.offset < total:
             self.retrier.pause(f"the body ended {total - self.offset} bytes early")
             return False
+        reader.release()
         return True
 
     def _settle(self, before: int) -> None:
-        """Wait for the writes; reset the retry budget if bytes arrived."""
+        """Wait for the writes; count the bytes that arrived towards the retry budget."""
         self.offset = self.pipe.flush()
-        if self.offset > before:
-            self.retrier.progressed()
+        self.retrier.progressed(max(0, self.offset - before))
 
     def _pump(self, reader: BodyReader) -> None:
         """Read pieces and hand them to the pipe (which writes and hashes them)."""
-        job, pipe, cancel = self.job, self.pipe, self.job.cancel
+        task, pipe, cancel = self.task, self.pipe, self.task.cancel
         total, received = self.sidecar.total, self.offset
+        cap = task.options.max_unknown_size
         while True:
             if cancel is not None and cancel.is_set():
-                check_cancel(cancel, job.what)
+                check_cancel(cancel, task.what)
             view = pipe.take()
             if total is not None:   # never read past the announced size
                 view = view[:max(0, min(len(view), total - received))]
@@ -205,13 +211,26 @@ class _Stream:
                 return
             pipe.submit(view, n)
             received += n
-            job.progress.advance(n)
+            task.progress.advance(n)
+            if total is None and received > cap:
+                raise self._too_long(cap)
+
+    def _too_long(self, cap: int) -> TransferError:
+        self.pipe.flush()
+        os.ftruncate(self._file(), 0)
+        return TransferError(
+            f"{self.task.what}: the server did not say how large the file is, and it sent more "
+            f"than the limit for such bodies ({cap:,} bytes); stopped and deleted what came. "
+            "If the file really is that large, raise max_unknown_size= "
+            "(GEN_NB_MAX_UNKNOWN_SIZE).")
 
     def _finish(self) -> Outcome:
-        self.job.progress.update(phase="verifying")
+        self.task.progress.update(phase="verifying")
         digests = self.pipe.digests()
         self.offset = self.pipe.flush()
-        verify_digests(self.job, digests, self.sidecar.digests)
+        verify_digests(self.task, digests, self.sidecar.digests)
         return Outcome(size=self.offset, sha256=digests["sha256"],
                        resumed_from=self.resumed_from, attempts=self.attempts,
-                       validator=self.sidecar.validator, digests=digests)
+                       validator=self.sidecar.validator, etag=self.sidecar.etag,
+                       last_modified=self.sidecar.last_modified,
+                       size_known=self.sidecar.total is not None, digests=digests)

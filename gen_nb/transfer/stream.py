@@ -21,23 +21,32 @@ from typing import Any
 
 import requests
 
-from gen_nb.errors import DownloadCancelled, IntegrityError, TransferError, UploadRejectedError
-from gen_nb.errors import parse_retry_after as _retry_after
-from gen_nb.transfer._body import BodyReader, ReadInterrupted, fill
-from gen_nb.transfer._hashing import HashPipe
-from gen_nb.transfer._net import (
+from gen_nb.api.errors import (
+    DownloadCancelled,
+    IntegrityError,
+    TransferError,
+    UploadRejectedError,
+    UsageError,
+)
+from gen_nb.api.redact import redact_url
+from gen_nb.api.settings import TransferOptions
+from gen_nb.api.transport import NETWORK_ERRORS, Deadline
+from gen_nb.api.transport import parse_retry_after as _retry_after
+from gen_nb.transfer.body import BodyReader, ReadInterrupted, fill
+from gen_nb.transfer.downloader import source_of
+from gen_nb.transfer.hashing import HashPipe
+from gen_nb.transfer.headers import header
+from gen_nb.transfer.plan import retryable_status
+from gen_nb.transfer.progress import Progress, make_sink
+from gen_nb.transfer.remote import (
     IDENTITY,
-    NETWORK_ERRORS,
-    Retrier,
+    TransferRetry,
     check_cancel,
     raise_for_answer,
     shared_session,
+    transfer_deadline,
     watch_cancel,
 )
-from gen_nb.transfer.downloader import source_of
-from gen_nb.transfer.headers import display_url, header
-from gen_nb.transfer.plan import retryable_status
-from gen_nb.transfer.progress import Progress, make_sink
 from gen_nb.transfer.results import StreamResult
 
 __all__ = ["stream_to"]
@@ -58,13 +67,18 @@ class _SourceBody:
     """The upload body: iterates the source's bytes (requests sends it chunked)."""
 
     def __init__(self, response: requests.Response, length: int | None, pipe: HashPipe,
-                 progress: Progress, cancel: threading.Event | None, what: str) -> None:
+                 progress: Progress, cancel: threading.Event | None, what: str,
+                 options: TransferOptions, deadline: Deadline) -> None:
         self.response, self.length, self.pipe = response, length, pipe
         self.progress, self.cancel, self.what = progress, cancel, what
+        self.options, self.deadline = options, deadline
         self.count = 0
 
     def __iter__(self) -> Iterator[memoryview]:
-        reader = BodyReader(self.response)
+        options = self.options
+        reader = BodyReader(self.response, deadline=self.deadline,
+                            read_timeout=options.timeout[1], stall_window=options.stall_window,
+                            stall_bytes=options.stall_bytes)
         while True:
             try:
                 check_cancel(self.cancel, self.what)
@@ -78,6 +92,9 @@ class _SourceBody:
                 if self.cancel is not None and self.cancel.is_set():
                     raise _Abort(DownloadCancelled(f"Cancelled: {self.what}.")) from exc
                 raise _Abort(exc) from exc
+            except TransferError as exc:    # the deadline (an OSError: urllib3 would wrap it)
+                self.pipe.give_back(view)
+                raise _Abort(exc) from exc
             if not n:
                 self.pipe.give_back(view)
                 break
@@ -85,6 +102,11 @@ class _SourceBody:
             self.pipe.submit(view, n)
             self.count += n
             self.progress.advance(n)
+            if self.length is None and self.count > options.max_unknown_size:
+                raise _Abort(TransferError(
+                    f"{self.what}: the source did not say its size and sent more than "
+                    f"{options.max_unknown_size:,} bytes; stopped. Raise max_unknown_size= "
+                    "(GEN_NB_MAX_UNKNOWN_SIZE) if it really is that large."))
         if self.length is not None and self.count != self.length:
             raise _Abort(ReadInterrupted(f"the source ended after {self.count} of "
                                          f"{self.length} bytes"))
@@ -99,18 +121,19 @@ class _SizedSourceBody(_SourceBody):
 
 def stream_to(src: Any, dest: Any, *, method: str = "PUT",
               headers: Mapping[str, str] | None = None, progress: Any = None,
-              cancel: threading.Event | None = None, retries: int = 2,
-              timeout: tuple[float, float] = (10.0, 60.0),
-              chunk_size: int = 1 << 20) -> StreamResult:
+              cancel: threading.Event | None = None, options: TransferOptions | None = None,
+              **changes: Any) -> StreamResult:
     """Copy ``src`` (a URL or render/resource) to ``dest`` without touching the local disk.
 
     ``dest``: an http(s) URL (e.g. an S3 presigned PUT URL) receiving a ``method`` (PUT or
     POST) request, or a writable binary file object. ``headers`` are added to the upload.
-    Returns :class:`StreamResult` (``dest`` with its query shown as ``?…``).
+    Transfer knobs (``timeout``, ``retries``, ``chunk_size``, ``min_rate``…) come from
+    ``options=`` and keywords, as for :func:`gen_nb.download`. Returns :class:`StreamResult`
+    (``dest`` without its signature).
 
     Errors: UploadRejectedError (the destination answered non-2xx; ``.status``),
-    IntegrityError (byte count mismatch), DownloadCancelled, TransferError (source HTTP
-    errors, retries used up).
+    IntegrityError (byte count mismatch), DownloadCancelled, TransferTimeout, TransferError
+    (source HTTP errors, retries used up); UsageError for a bad ``dest`` or ``method``.
 
     >>> sb = gen_nb.sandbox.start()                                  # doctest: +SKIP
     >>> src, dest = sb.large_media_url(1 << 20), sb.storage_put_url("a.bin")  # doctest: +SKIP
@@ -118,38 +141,39 @@ def stream_to(src: Any, dest: Any, *, method: str = "PUT",
     >>> r.status, sb.storage_object("a.bin").sha256 == r.sha256      # doctest: +SKIP
     (200, True)
     """
-    url, _ = source_of(src)
-    method = method.upper()
+    opts = TransferOptions.resolve(options, **changes)
+    url = source_of(src).url
+    method = method.upper() if isinstance(method, str) else method
     if method not in ("PUT", "POST"):
-        raise ValueError(f"method= must be PUT or POST, got {method!r}")
+        raise UsageError(f"method= must be PUT or POST, got {method!r}")
     to_file = hasattr(dest, "write")
     if not to_file and not (isinstance(dest, str)
                             and dest.lower().startswith(("http://", "https://"))):
-        raise ValueError("dest= must be an http(s) URL or a writable binary file object")
-    shown_dest = getattr(dest, "name", type(dest).__name__) if to_file else display_url(dest)
-    reporter = Progress(make_sink(progress, f"→ {shown_dest}"))
-    job = _Stream(url, dest, method, dict(headers or {}), reporter, cancel, timeout,
-                  chunk_size, retries)
-    return reporter.run(lambda: job.run(str(shown_dest)))
+        raise UsageError("dest= must be an http(s) URL (e.g. a presigned PUT URL) or a "
+                         f"writable binary file object, not {redact_url(str(dest))!r}.")
+    shown_dest = getattr(dest, "name", type(dest).__name__) if to_file else redact_url(dest)
+    reporter = Progress(make_sink(progress, f"→ {shown_dest}", opts.progress))
+    copy = _StreamCopy(url, dest, method, dict(headers or {}), reporter, cancel, opts)
+    return reporter.run(lambda: copy.run(str(shown_dest)))
 
 
-class _Stream:
+class _StreamCopy:
     def __init__(self, url: str, dest: Any, method: str, headers: dict[str, str],
                  progress: Progress, cancel: threading.Event | None,
-                 timeout: tuple[float, float], chunk_size: int, retries: int) -> None:
+                 options: TransferOptions) -> None:
         self.url, self.dest, self.method, self.headers = url, dest, method, headers
-        self.progress, self.cancel, self.timeout = progress, cancel, timeout
-        self.chunk_size = chunk_size
+        self.progress, self.cancel, self.options = progress, cancel, options
         self.session = shared_session()
-        self.what = f"Streaming {display_url(url)}"
-        self.retrier = Retrier(retries, self.what, cancel,
-                               after_giving_up="nothing was kept (a stream starts over)")
+        self.what = f"Streaming {redact_url(url)}"
+        self.deadline = transfer_deadline(options, None, self.what)
+        self.retrier = TransferRetry(options, self.what, cancel=cancel, deadline=self.deadline,
+                                     after_giving_up="nothing was kept (a stream starts over)")
 
     def run(self, shown_dest: str) -> StreamResult:
         started = time.monotonic()
         while True:
             source = self._open_source()
-            pipe = HashPipe(self.chunk_size)
+            pipe = HashPipe(self.options.chunk_size)
             try:
                 outcome = self._attempt(source, pipe)
             finally:
@@ -157,16 +181,17 @@ class _Stream:
                 pipe.close()
             if outcome is not None:
                 status, etag, count, sha = outcome
-                return StreamResult(src=display_url(self.url), dest=shown_dest, bytes=count,
+                return StreamResult(src=redact_url(self.url), dest=shown_dest, bytes=count,
                                     sha256=sha, status=status,
                                     seconds=time.monotonic() - started, etag=etag)
 
     def _open_source(self) -> requests.Response:
         while True:
             check_cancel(self.cancel, self.what)
+            self.deadline.check()
             try:
                 response = self.session.get(self.url, headers=IDENTITY, stream=True,
-                                            timeout=self.timeout)
+                                            timeout=self._timeout())
             except NETWORK_ERRORS as exc:
                 self.retrier.pause(type(exc).__name__, cause=exc)
                 continue
@@ -179,17 +204,25 @@ class _Stream:
                 continue
             raise_for_answer(response, self.url, self.what)
 
+    def _timeout(self) -> tuple[float, float]:
+        connect, read = self.options.timeout
+        return connect, self.deadline.read_timeout(read)
+
     def _attempt(self, source: requests.Response,
                  pipe: HashPipe) -> tuple[int, str | None, int, str] | None:
         length = _length(source)
+        if length is not None and self.deadline.seconds == self.options.deadline_for(None):
+            self.deadline.resize(self.options.deadline_for(length))
         kind = _SourceBody if length is None else _SizedSourceBody
-        body = kind(source, length, pipe, self.progress, self.cancel, self.what)
+        body = kind(source, length, pipe, self.progress, self.cancel, self.what, self.options,
+                    self.deadline)
         self.progress.start(length)
         try:
             with watch_cancel(self.cancel, source):
                 status, etag = self._send(body, source)
         except _Abort as exc:
-            if isinstance(exc.cause, DownloadCancelled):
+            if isinstance(exc.cause, DownloadCancelled | TransferError) and \
+                    not isinstance(exc.cause, ReadInterrupted):
                 raise exc.cause from None
             self._again(body, str(exc.cause), exc.cause)
             return None
@@ -228,7 +261,7 @@ class _Stream:
             log.warning("gen_nb: %s: the source sends no length, so the upload goes chunked; "
                         "S3 presigned PUTs refuse chunked bodies (411/501).", self.what)
         response = self.session.request(self.method, self.dest, data=data, headers=headers,
-                                        timeout=self.timeout, allow_redirects=False)
+                                        timeout=self._timeout(), allow_redirects=False)
         with response:
             return self._check_answer(response)
 
@@ -243,7 +276,7 @@ class _Stream:
         code = _s3_error(text)
         hint = "The destination redirects; pass the final URL." if 300 <= status < 400 else \
             "Check that the URL is a valid, unexpired upload URL for this method."
-        raise UploadRejectedError(f"{self.method} {display_url(self.dest)} answered HTTP "
+        raise UploadRejectedError(f"{self.method} {redact_url(self.dest)} answered HTTP "
                                   f"{status}: {code or 'no details'}. {hint}", status=status)
 
 

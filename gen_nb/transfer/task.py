@@ -1,5 +1,6 @@
-"""What one download needs (``Job``), what an engine hands back (``Outcome``), and the steps
-every engine shares: the disk-space check, verification, and the atomic move into place."""
+"""What one download needs (:class:`DownloadTask`), what an engine hands back
+(:class:`Outcome`), and the steps every engine shares: the disk-space check, verification, and
+the atomic move into place with its provenance record."""
 
 from __future__ import annotations
 
@@ -11,39 +12,54 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
-from gen_nb.errors import InsufficientSpaceError, IntegrityError, TransferError
-from gen_nb.transfer.headers import display_url
-from gen_nb.transfer.lock import open_no_follow
+from gen_nb.api.errors import InsufficientSpaceError, IntegrityError, TransferError
+from gen_nb.api.redact import redact_url
+from gen_nb.api.settings import TransferOptions
+from gen_nb.api.transport import Deadline
+from gen_nb.transfer.files import destination_error, open_owned, remove_quietly
+from gen_nb.transfer.manifest import manifest_for, record_for
 from gen_nb.transfer.plan import Target
 from gen_nb.transfer.progress import Progress
-from gen_nb.transfer.sidecar import remove_quietly, write_note
+from gen_nb.transfer.remote import transfer_deadline
 
-__all__ = ["Job", "Outcome", "check_space", "finalize", "open_part", "verify_digests"]
+__all__ = ["DownloadTask", "Outcome", "check_space", "finalize", "open_part", "verify_digests"]
 
 log = logging.getLogger("gen_nb")
 
 
 @dataclass
-class Job:
-    """Everything an engine needs to move one URL into one target."""
+class DownloadTask:
+    """Everything an engine needs to move one URL into one target.
+
+    ``about`` describes the source for the provenance record (kind, render/layer/engine ids,
+    title). ``deadline`` is set once the size is known (:meth:`start_clock`).
+    """
 
     url: str
     target: Target
     progress: Progress
     session: requests.Session
+    options: TransferOptions
     cancel: threading.Event | None = None
-    chunk_size: int = 1 << 20
-    timeout: tuple[float, float] = (10.0, 60.0)
-    retries: int = 5
     expected_sha256: str | None = None
-    fsync: bool = True
+    about: dict[str, Any] = field(default_factory=dict)
     what: str = field(init=False, default="")
+    deadline: Deadline = field(init=False)
+    _sized: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
-        self.what = f"Download of {display_url(self.url)}"   # for messages; built once
+        self.what = f"Download of {redact_url(self.url)}"   # for messages; built once
+        self.deadline = transfer_deadline(self.options, None, self.what)
+
+    def start_clock(self, size: int | None) -> None:
+        """Size the total deadline once the file's size is known (counted from the start)."""
+        if size is not None and not self._sized:
+            self._sized = True
+            self.deadline.resize(self.options.deadline_for(size))
 
 
 @dataclass
@@ -55,18 +71,23 @@ class Outcome:
     resumed_from: int
     attempts: int
     validator: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+    size_known: bool = True
     segments: int = 1
     digests: dict[str, str] = field(default_factory=dict)
 
 
 def open_part(target: Target, truncate: bool) -> int:
-    """Open (create) the ``.part`` for reading and writing.
+    """Open (create) the ``.part`` for reading and writing, never through a link.
 
     An empty file is never truncated: on ext4 a truncate to 0 marks the file for a forced
-    flush on close ("auto_da_alloc"), which would cost a whole extra writeback pass. A
-    symbolic link planted under the ``.part`` name is refused, never followed.
+    flush on close ("auto_da_alloc"), which would cost a whole extra writeback pass.
     """
-    fd = open_no_follow(target.part)
+    try:
+        fd = open_owned(target.part)
+    except OSError as exc:
+        raise destination_error(exc, target.part, "create") from exc
     if truncate and os.fstat(fd).st_size:
         os.ftruncate(fd, 0)
     return fd
@@ -89,8 +110,11 @@ def check_space(folder: Path, needed: int, name: Path) -> None:
 
 def preallocate(fd: int, size: int, name: Path) -> None:
     """Reserve ``size`` bytes for the file (sparse fallback where fallocate is unsupported)."""
+    allocate = getattr(os, "posix_fallocate", None)
     try:
-        os.posix_fallocate(fd, 0, size)
+        if allocate is None:
+            raise AttributeError("posix_fallocate")
+        allocate(fd, 0, size)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             raise InsufficientSpaceError(
@@ -101,44 +125,50 @@ def preallocate(fd: int, size: int, name: Path) -> None:
         os.ftruncate(fd, size)
 
 
-def verify_digests(job: Job, got: dict[str, str], offered: dict[str, str]) -> None:
+def verify_digests(task: DownloadTask, got: dict[str, str], offered: dict[str, str]) -> None:
     """Compare computed digests with the server's and ``expected_sha256``; IntegrityError.
 
     A mismatch means the bytes are wrong, and resuming cannot fix wrong bytes: the ``.part``
     and its sidecar are deleted so the next call starts clean.
     """
     checks = [(k, v, "the server's checksum") for k, v in offered.items() if k in got]
-    if job.expected_sha256:
-        checks.append(("sha256", job.expected_sha256.strip().lower(), "expected_sha256"))
+    if task.expected_sha256:
+        checks.append(("sha256", task.expected_sha256.strip().lower(), "expected_sha256"))
     for kind, want, source in checks:
         if got[kind] != want.lower():
-            remove_quietly(job.target.part, job.target.sidecar)
+            remove_quietly(task.target.part, task.target.sidecar)
             raise IntegrityError(
-                f"{job.what}: the {kind} of the received bytes is {got[kind]}, but {source} "
+                f"{task.what}: the {kind} of the received bytes is {got[kind]}, but {source} "
                 f"says {want}. The partial file was deleted; download again (if it keeps "
                 f"failing, the source itself is damaged).")
 
 
-def finalize(job: Job, outcome: Outcome) -> None:
-    """fsync the ``.part``, ``os.replace`` it into place, drop the sidecar, leave a note."""
-    target = job.target
-    if job.fsync:
-        fd = os.open(target.part, os.O_RDONLY)
+def _fsync(path: Path, directory: bool = False) -> None:
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if directory else os.O_RDONLY
+    with contextlib.suppress(OSError):
+        fd = os.open(path, flags)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    if target.path.is_dir():
-        raise TransferError(f"{target.path} is a folder; choose another dest=.")
-    os.replace(target.part, target.path)
+
+
+def finalize(task: DownloadTask, outcome: Outcome) -> None:
+    """fsync the ``.part``, ``os.replace`` it into place, drop the sidecar, record it."""
+    target = task.target
+    if task.options.fsync:
+        _fsync(target.part)
+    if target.path.is_dir() and not target.path.is_symlink():
+        raise TransferError(f"{target.path} is a folder; choose another dest= or file name.")
+    try:
+        os.replace(target.part, target.path)
+    except OSError as exc:
+        raise destination_error(exc, target.path, "move the finished file to") from exc
     remove_quietly(target.sidecar)
-    write_note(target.path, job.url, outcome.validator, outcome.sha256)
-    if job.fsync:
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(target.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+    manifest_for(target.path.parent).add(record_for(
+        target.path.name, task.url, outcome.size, outcome.sha256, etag=outcome.etag,
+        last_modified=outcome.last_modified, about=task.about))
+    if task.options.fsync:
+        _fsync(target.path.parent, directory=True)
     log.info("gen_nb: saved %s (%d bytes, sha256 %s)", target.path, outcome.size,
              outcome.sha256)

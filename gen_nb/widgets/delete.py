@@ -19,17 +19,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets._base import JobPanel, show_error, show_message
-from gen_nb.widgets._format import plan_lines, resource_id_of
+from gen_nb.widgets.panel import WorkerPanel, set_visible, show_error, show_message
+from gen_nb.widgets.text import plan_lines, resource_id_of
 
 __all__ = ["DeleteButton"]
 
 
-def _visible(widget: w.Widget, shown: bool) -> None:
-    widget.layout.display = None if shown else "none"
-
-
-class DeleteButton(JobPanel):
+class DeleteButton(WorkerPanel):
     """Two-click permanent delete of a render's stored file (or any content resource).
 
     ``click()`` = first click (dry run), ``confirm()`` = the second, explicit click,
@@ -39,10 +35,10 @@ class DeleteButton(JobPanel):
 
     _fallback = "use client.delete_resource(id, dry_run=True) then confirm=True"
 
-    def __init__(self, client: Any, target: Any = None) -> None:
+    def __init__(self, client: Any, item: Any = None) -> None:
         super().__init__()
         self._client = client
-        self._init_job("delete")
+        self._init_worker("delete")
         self.plan: Any = None
         self.deleted = False
         self.button = w.Button(description="Delete…", icon="trash", button_style="warning",
@@ -58,8 +54,8 @@ class DeleteButton(JobPanel):
         self.cancel_button.on_click(lambda _b: self.back_out())
         self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button]),
                          self.plan_box, self.message]
-        self.target: Any = None
-        self.set_target(target)
+        self.item: Any = None
+        self.set_item(item)
 
     def _summary(self) -> str:
         state = "deleted" if self.deleted else ("confirming" if self.plan else "idle")
@@ -68,18 +64,15 @@ class DeleteButton(JobPanel):
     # -- public API ------------------------------------------------------------------------------
     @property
     def resource_id(self) -> str | None:
-        return resource_id_of(self.target)
+        return resource_id_of(self.item)
 
-    @property
-    def error(self) -> BaseException | None:
-        return self._job.error
-
-    def set_target(self, target: Any) -> None:
-        """Point at another render / resource; forgets any pending confirmation."""
-        self.target = target
+    def set_item(self, item: Any) -> None:
+        """Point at another render / layer output / resource (or its id); forgets any pending
+        confirmation (a plan is only ever confirmed for the item it was made for)."""
+        self.item = item
         self.deleted = False
         self.back_out()
-        if target is not None and self.resource_id is None:
+        if item is not None and self.resource_id is None:
             show_message(self.message, "nothing to delete: this has no stored file yet")
         self.button.disabled = self.resource_id is None
 
@@ -96,9 +89,9 @@ class DeleteButton(JobPanel):
         self.plan = None
         self.plan_box.children = []
         show_message(self.message, "")
-        _visible(self.button, True)
-        _visible(self.confirm_button, False)
-        _visible(self.cancel_button, False)
+        set_visible(self.button, True)
+        set_visible(self.confirm_button, False)
+        set_visible(self.cancel_button, False)
 
     def on_deleted(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
         """Call ``callback(plan)`` after a successful delete (the same as ``on_done``)."""
@@ -117,37 +110,41 @@ class DeleteButton(JobPanel):
 
     def _dry_run(self) -> None:
         rid = self.resource_id
-        if rid is None or self._job.running:
+        if rid is None or self._worker.running:
             return
         self._busy("checking what would be deleted…")
-        self._job.start(lambda _c: self._client.delete_resource(rid, dry_run=True),
-                        self._show_plan, self._failed)
+        self._worker.start(lambda _c: self._client.delete_resource(rid, dry_run=True),
+                           self._show_plan, self._failed)
 
     def _show_plan(self, plan: Any) -> None:
+        if str(plan.resource_id) != self.resource_id:  # the item changed meanwhile: stale
+            self._idle()
+            return
         self.plan = plan
         self._idle()
         self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
         show_message(self.message, "Deleting is permanent. Click “Confirm delete” to go ahead.",
                      bad=True)
-        _visible(self.button, False)
-        _visible(self.confirm_button, True)
-        _visible(self.cancel_button, True)
+        set_visible(self.button, False)
+        set_visible(self.confirm_button, True)
+        set_visible(self.cancel_button, True)
 
     def _delete(self) -> None:
-        rid = self.resource_id
-        if rid is None or self.plan is None or self._job.running:
+        plan = self.plan  # delete exactly what the user was shown
+        if plan is None or self._worker.running:
             return
+        rid = str(plan.resource_id)
         self._busy("deleting…")
-        self._job.start(lambda _c: self._client.delete_resource(rid, confirm=True),
-                        self._finished, self._failed)
+        self._worker.start(lambda _c: self._client.delete_resource(rid, confirm=True),
+                           self._finished, self._failed)
 
     def _finished(self, plan: Any) -> None:
         self.deleted = True
         self.plan = plan
         self._idle()
-        _visible(self.confirm_button, False)
-        _visible(self.cancel_button, False)
-        _visible(self.button, True)
+        set_visible(self.confirm_button, False)
+        set_visible(self.cancel_button, False)
+        set_visible(self.button, True)
         self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
         show_message(self.message, f"Deleted content resource {plan.resource_id}.", good=True)
         self._done_callbacks(plan)

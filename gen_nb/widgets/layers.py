@@ -2,6 +2,7 @@
 
 >>> from gen_nb.widgets import LayerPicker
 >>> picker = LayerPicker(client, render)            # doctest: +SKIP
+>>> picker.set_item(another_render)                 # doctest: +SKIP
 >>> picker.select(0); picker.download.click()       # doctest: +SKIP
 """
 
@@ -12,10 +13,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Panel, show_error, show_message
-from gen_nb.widgets._format import layer_label
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
 from gen_nb.widgets.preview import Preview
+from gen_nb.widgets.text import layer_label
 from gen_nb.widgets.transfer import DownloadButton
 
 __all__ = ["LayerPicker"]
@@ -25,16 +26,16 @@ class LayerPicker(Panel):
     """Table of a render's layer outputs (``client.layers(render)``), a Dropdown to pick one,
     and a :class:`Preview` and :class:`DownloadButton` for the picked layer.
 
-    ``set_render(render)`` loads another render; ``.value`` is the picked LayerOutput;
+    ``set_item(render)`` loads another render; ``.value`` is the picked LayerOutput;
     ``select(index_or_layer)`` and ``on_select(cb)`` as on the other pickers.
     """
 
     _fallback = "use gen_nb.layers_frame(client.layers(render))"
 
-    def __init__(self, client: Any = None, render: Any = None, *, dest: Any = None) -> None:
+    def __init__(self, client: Any = None, item: Any = None, *, dest: Any = None) -> None:
         super().__init__()
         self._client = client
-        self.render: Any = None
+        self.item: Any = None
         self.layers: list[Any] = []
         self._select_callbacks = Callbacks()
         self._loading = False
@@ -46,15 +47,18 @@ class LayerPicker(Panel):
         self.download = DownloadButton(dest=dest)
         self.choices.observe(self._on_choice, names="value")
         self.children = [self.table, self.choices, self.message, self.preview, self.download]
-        if render is not None:
-            self.set_render(render)
+        if item is not None:
+            self.set_item(item)
 
     def _summary(self) -> str:
-        if self.render is None:
+        if self.item is None:
             return "no render"
         picked = f", picked {self.value.name!r}" if self.value is not None else ""
-        render_id = getattr(self.render, "id", self.render)
+        render_id = getattr(self.item, "id", self.item)
         return f"render {render_id}: {len(self.layers)} layers{picked}"
+
+    def _details(self) -> list[str]:
+        return [layer_label(layer) for layer in self.layers[:8]]
 
     @property
     def value(self) -> Any:
@@ -62,24 +66,17 @@ class LayerPicker(Panel):
         index = self.choices.value
         return None if index is None else self.layers[index]
 
-    def set_render(self, render: Any) -> None:
-        """Show the layer outputs of ``render`` (a Render or a render id; None clears)."""
-        self.render = render
-        layers: list[Any] = []
+    def set_item(self, item: Any) -> None:
+        """Show the layer outputs of render ``item`` (a Render or a render id; None clears)."""
+        self.item = item
         show_message(self.message, "")
-        if render is not None:
-            try:
-                layers = (list(self._client.layers(render)) if self._client is not None
-                          else list(getattr(render, "layers", ())))
-            except Exception as exc:
-                show_error(self.message, exc)
-        self.layers = layers
+        self.layers = layers = self._load(item)
         try:
-            self.table.value = _html.layers_table(layers) if layers else ""
+            self.table.value = fragments.layers_table(layers) if layers else ""
         except Exception as exc:
             self.table.value = ""
             show_error(self.message, exc)
-        if render is not None and not layers and not self.message.value:
+        if item is not None and not layers and not self.message.value:
             show_message(self.message, "this render has no layer outputs")
         self._loading = True
         try:
@@ -88,6 +85,18 @@ class LayerPicker(Panel):
         finally:
             self._loading = False
         self._apply(self.value)
+
+    def _load(self, item: Any) -> list[Any]:
+        """``client.layers(item)`` (a render's own ``.layers`` without a client); errors show."""
+        if item is None:
+            return []
+        try:
+            if self._client is None:
+                return list(getattr(item, "layers", ()))
+            return list(self._client.layers(item))
+        except Exception as exc:
+            show_error(self.message, exc)
+            return []
 
     def select(self, layer: Any) -> None:
         """Pick a layer by index, layer id or LayerOutput (fires on_select)."""
@@ -108,6 +117,6 @@ class LayerPicker(Panel):
         self._apply(self.value if change["new"] is not None else None)
 
     def _apply(self, layer: Any) -> None:
-        self.preview.show(layer)
-        self.download.set_source(layer)
+        self.preview.set_item(layer)
+        self.download.set_item(layer)
         self._select_callbacks(layer)

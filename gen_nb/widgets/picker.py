@@ -17,9 +17,9 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Panel, show_error, show_message
-from gen_nb.widgets._format import matches_filter, render_label
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
+from gen_nb.widgets.text import matches_filter, render_label, render_lines
 
 __all__ = ["Gallery", "RenderPicker"]
 
@@ -45,6 +45,9 @@ class _RenderSource(Panel):
         self._load_error: str | None = None
         if self._client is None:
             self._renders = {r.id: r for r in (source or ())}
+
+    def _details(self) -> list[str]:
+        return render_lines(self.renders)
 
     # -- public API ------------------------------------------------------------------------------
     @property
@@ -245,7 +248,7 @@ class Gallery(_RenderSource):
         button.on_click(lambda _b, rid=render.id: self.select(rid))
         self.card_buttons[render.id] = button
         try:
-            html = _html.thumbnail(render)
+            html = fragments.thumbnail(render)
         except Exception as exc:
             show_error(self.message, exc)
             html = ""

@@ -6,7 +6,7 @@ the kernel.
 
 >>> from gen_nb.widgets import Preview
 >>> preview = Preview()
->>> preview.show("https://cdn.gen.pro/outputs/x.mp4")   # doctest: +SKIP
+>>> preview.set_item("https://cdn.gen.pro/outputs/x.mp4")   # doctest: +SKIP
 >>> preview.play()                                       # doctest: +SKIP
 """
 
@@ -17,9 +17,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import Callbacks, Panel, show_error, show_message
-from gen_nb.widgets._format import describe
+from gen_nb.api.redact import redact_url
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
+from gen_nb.widgets.text import caption_text, url_of
 
 __all__ = ["Preview"]
 
@@ -27,7 +28,7 @@ __all__ = ["Preview"]
 class Preview(Panel):
     """Thumbnail of a render / layer output / resource / URL, and a Play button.
 
-    ``show(item)`` shows the thumbnail; ``play()`` (or a click on Play) swaps in the player.
+    ``set_item(item)`` shows the thumbnail; ``play()`` (or a click on Play) swaps in the player.
     """
 
     _fallback = "use gen_nb.show(render) in a notebook"
@@ -45,7 +46,7 @@ class Preview(Panel):
         self._play_callbacks = Callbacks()
         self.children = [self.caption, self.html, w.HBox([self.play_button, self.message])]
         if item is not None:
-            self.show(item)
+            self.set_item(item)
 
     def _summary(self) -> str:
         if self.item is None:
@@ -53,21 +54,26 @@ class Preview(Panel):
         what = getattr(self.item, "id", None) or getattr(self.item, "name", None) or "a URL"
         return f"{'playing' if self.playing else 'thumbnail of'} {what}"
 
-    def show(self, item: Any) -> None:
+    def _details(self) -> list[str]:
+        if self.item is None:
+            return []
+        return [self.caption.value, f"media: {redact_url(url_of(self.item)) or '–'}"]
+
+    def set_item(self, item: Any) -> None:
         """Show ``item``'s thumbnail (Render, LayerOutput, ContentResource, URL; None clears)."""
         self.item, self.playing = item, False
         show_message(self.message, "")
-        self.caption.value = describe(item)
+        self.caption.value = caption_text(item)
         if item is None:
             self.html.value = ""
             self.play_button.disabled = True
             return
         try:
-            self.html.value = _html.thumbnail(item)
+            self.html.value = fragments.thumbnail(item)
         except Exception as exc:
             self.html.value = ""
             show_error(self.message, exc)
-        has_url = bool(item if isinstance(item, str) else getattr(item, "url", None))
+        has_url = bool(url_of(item))
         self.play_button.disabled = not has_url
         if not has_url:
             show_message(self.message, "no media URL yet (the render may still be running)")
@@ -77,7 +83,7 @@ class Preview(Panel):
         if self.item is None:
             return
         try:
-            self.html.value = _html.player(self.item)
+            self.html.value = fragments.player(self.item)
         except Exception as exc:
             show_error(self.message, exc)
             return

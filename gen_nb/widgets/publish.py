@@ -19,10 +19,10 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.errors import WaitTimeout
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import JobPanel, show_error, show_message
-from gen_nb.widgets._format import counter_text, post_state_text
+from gen_nb.api.errors import WaitTimeout
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import WorkerPanel, set_visible, show_error, show_message
+from gen_nb.widgets.text import counter_text, post_state_text, url_of
 
 __all__ = ["PublishPanel"]
 
@@ -30,12 +30,8 @@ SCHEDULES = (("Now", "now"), ("Specific time", "specific_time"),
              ("Next available", "next_available"))
 
 
-def _visible(widget: w.Widget, shown: bool) -> None:
-    widget.layout.display = None if shown else "none"
-
-
-class PublishPanel(JobPanel):
-    """Publish ``render`` (a Render, resource or URL) to the ticked platforms.
+class PublishPanel(WorkerPanel):
+    """Publish the item (a Render, resource or URL) to the ticked platforms.
 
     ``click()`` publishes (same as the button), ``wait(timeout)`` joins the worker, ``cancel()``
     stops following the post (the post itself goes on); ``.post`` is the last Post seen,
@@ -44,15 +40,15 @@ class PublishPanel(JobPanel):
 
     _fallback = "use client.publish(render, platforms=[…]) and client.wait_post(post.id)"
 
-    def __init__(self, client: Any, render: Any = None, *, wait_timeout: float = 300.0) -> None:
+    def __init__(self, client: Any, item: Any = None, *, wait_timeout: float = 300.0) -> None:
         super().__init__()
         self._client = client
-        self.render: Any = render
+        self.item: Any = item
         self.wait_timeout = wait_timeout
         self.post: Any = None
         self.violations: list[str] = []
         self._rules: dict[str, Any] = {}
-        self._init_job("publish")
+        self._init_worker("publish")
         self._build()
         self._load_platforms()
         self._update()
@@ -98,7 +94,7 @@ class PublishPanel(JobPanel):
         self.platform_row.children = boxes
 
     def _summary(self) -> str:
-        target = getattr(self.render, "id", None) or ("a URL" if self.render else "nothing")
+        target = getattr(self.item, "id", None) or ("a URL" if self.item else "nothing")
         state = self.post.state if self.post is not None else "not sent"
         return f"{target} → {', '.join(self.selected_platforms) or 'no platform'} ({state})"
 
@@ -107,13 +103,9 @@ class PublishPanel(JobPanel):
     def selected_platforms(self) -> list[str]:
         return [name for name, box in self.platform_boxes.items() if box.value]
 
-    @property
-    def error(self) -> BaseException | None:
-        return self._job.error
-
-    def set_render(self, render: Any) -> None:
-        """Post this render (or resource / URL) instead; re-checks the rules."""
-        self.render = render
+    def set_item(self, item: Any) -> None:
+        """Post this render (or resource / URL; None: nothing) instead; re-checks the rules."""
+        self.item = item
         self._update()
 
     def click(self) -> None:
@@ -122,7 +114,7 @@ class PublishPanel(JobPanel):
 
     def cancel(self) -> None:
         """Stop following the post's status (the post itself is not cancelled)."""
-        self._job.cancel()
+        self._worker.cancel()
 
     # -- checks ----------------------------------------------------------------------------------
     def _on_change(self, _change: dict[str, Any]) -> None:
@@ -141,19 +133,18 @@ class PublishPanel(JobPanel):
                                   list(zip(labels, [r.max_title for r in platforms],
                                            strict=True)))
         show_message(self.title_counter, text, bad=over)
-        _visible(self.when, self.schedule.value == "specific_time")
+        set_visible(self.when, self.schedule.value == "specific_time")
         self.violations = self._check()
         self.violation_box.children = [self._violation_label(v) for v in self.violations]
-        self.publish_button.disabled = bool(self.violations) or self._job.running
+        self.publish_button.disabled = bool(self.violations) or self._worker.running
 
     def _check(self) -> list[str]:
         problems = []
-        url = self.render if isinstance(self.render, str) else getattr(self.render, "url", None)
-        status = getattr(self.render, "status", "completed")
-        if self.render is None:
+        status = getattr(self.item, "status", "completed")
+        if self.item is None:
             problems.append("Select a render to publish.")
         elif status != "completed":
-            problems.append(f"Render {self.render.id} is {status}; only a completed render "
+            problems.append(f"Render {self.item.id} is {status}; only a completed render "
                             "can be posted.")
         if not self.selected_platforms:
             problems.append("Tick at least one platform.")
@@ -161,7 +152,7 @@ class PublishPanel(JobPanel):
         try:
             problems += self._client.check_post(
                 self.selected_platforms, description=self.caption.value,
-                title=self.title.value or None, media_url=url)
+                title=self.title.value or None, media_url=url_of(self.item))
         except Exception as exc:
             problems.append(show_error(self.status, exc))
         if self.schedule.value == "specific_time" and self.when.value is None:
@@ -177,19 +168,21 @@ class PublishPanel(JobPanel):
     # -- publishing ------------------------------------------------------------------------------
     def _start(self) -> None:
         self._update()
-        if self.violations or self._job.running:
+        if self.violations or self._worker.running:
             return
         self.post = None
         self.links.value = ""
         show_message(self.status, "sending…")
         self.publish_button.disabled = True
-        self._job.start(self._work, self._finished, self._failed)
+        item, platforms = self.item, self.selected_platforms  # what was checked and shown
+        fields = dict(description=self.caption.value, title=self.title.value or None,
+                      schedule_type=self.schedule.value, scheduled_time=self._scheduled_time())
+        self._worker.start(lambda cancel: self._work(item, platforms, fields, cancel),
+                           self._finished, self._failed)
 
-    def _work(self, cancel: threading.Event) -> Any:
-        post = self._client.publish(
-            self.render, self.selected_platforms, description=self.caption.value,
-            title=self.title.value or None, schedule_type=self.schedule.value,
-            scheduled_time=self._scheduled_time())
+    def _work(self, item: Any, platforms: list[str], fields: dict[str, Any],
+              cancel: threading.Event) -> Any:
+        post = self._client.publish(item, platforms, **fields)
         self._on_post(post)
         return self._client.wait_post(post.id, timeout=self.wait_timeout,
                                       on_update=self._on_post, cancel=cancel)
@@ -204,7 +197,7 @@ class PublishPanel(JobPanel):
         state = post.state
         show_message(self.status, f"post {post.id}: {post_state_text(post)}",
                      bad=state == "failed", good=state == "published")
-        links = [_html.link(s.post_url, f"{s.platform}: {s.post_url}")
+        links = [fragments.link(s.post_url, f"{s.platform}: {s.post_url}")
                  for s in post.platforms_status if s.post_url]
         self.links.value = "<br>".join(links)
         if post.done:

@@ -1,8 +1,12 @@
 """DownloadButton and StreamPanel: one click runs gen_nb.download / gen_nb.stream_to in a thread.
 
-A progress bar with bytes, speed and ETA (updates ≤ 10/s), a Cancel button (a threading.Event
-the transfer checks), the bar green on success and red with the reason on failure. Clicking
-again after a cancel or a failure resumes from the ``.part`` file (the core does that).
+A progress bar with bytes, speed and ETA, a Cancel button (a threading.Event the transfer
+checks), the bar green on success and red with the reason on failure. Clicking again after a
+cancel or a failure resumes from the ``.part`` file (the core does that).
+
+Progress is paced by the transfer's own :class:`gen_nb.transfer.progress.Progress` (one state
+per 0.15 s at most, plus the final one: ≤ 10 updates/s); the panels render every state they
+get and never throttle again.
 
 >>> from gen_nb.widgets import DownloadButton
 >>> button = DownloadButton("https://cdn.gen.pro/outputs/x.mp4")   # doctest: +SKIP
@@ -18,16 +22,17 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.errors import DownloadCancelled
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import JobPanel, Throttle, show_error, show_message
-from gen_nb.widgets._format import (
+from gen_nb.api.errors import DownloadCancelled
+from gen_nb.api.redact import redact_url
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import WorkerPanel, show_error, show_message
+from gen_nb.widgets.text import (
     format_bytes,
     format_duration,
     format_rate,
     percent,
     progress_text,
-    redact_url,
+    url_of,
 )
 
 __all__ = ["DownloadButton", "StreamPanel"]
@@ -47,19 +52,16 @@ def _stream_to(src: Any, dest: str, **options: Any) -> Any:
     return stream_to(src, dest, **options)
 
 
-def _source_url(src: Any) -> str | None:
-    return src if isinstance(src, str) else getattr(src, "url", None)
-
-
-class _TransferPanel(JobPanel):
-    """Run button + Cancel + bar + label, driving one transfer Job at a time."""
+class _TransferPanel(WorkerPanel):
+    """Run button + Cancel + bar + label, driving one transfer at a time."""
 
     _verb = "Transfer"
+    _icon = "play"
+    _resume = "Retry"
 
-    def __init__(self, src: Any = None) -> None:
+    def __init__(self, item: Any = None) -> None:
         super().__init__()
-        self._init_job(self._verb.lower())
-        self._throttle = Throttle(10.0)
+        self._init_worker(self._verb.lower())
         self.button = w.Button(description=self._verb, icon=self._icon, button_style="primary")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
         self.bar = w.FloatProgress(value=0.0, min=0.0, max=100.0, bar_style="",
@@ -67,25 +69,14 @@ class _TransferPanel(JobPanel):
         self.label = w.Label()
         self.button.on_click(lambda _b: self._start())
         self.cancel_button.on_click(lambda _b: self.cancel())
-        self.src: Any = None
-        self.set_source(src)
-
-    _icon = "play"
+        self.item: Any = None
+        self.set_item(item)
 
     # -- public API ------------------------------------------------------------------------------
     @property
     def result(self) -> Any:
         """The last DownloadResult / StreamResult, or None."""
-        return self._job.result
-
-    @property
-    def error(self) -> BaseException | None:
-        """The last error (DownloadCancelled after a cancel), or None."""
-        return self._job.error
-
-    @property
-    def running(self) -> bool:
-        return self._job.running
+        return self._worker.result
 
     def click(self) -> None:
         """Same as clicking the button: start (or resume) the transfer in a worker thread."""
@@ -93,30 +84,31 @@ class _TransferPanel(JobPanel):
 
     def cancel(self) -> None:
         """Ask the running transfer to stop; the partial file is kept for a resume."""
-        self._job.cancel()
+        self._worker.cancel()
 
-    def set_source(self, src: Any) -> None:
-        """Point at another source (URL, Render, LayerOutput, resource) and reset the display."""
-        self.src = src
+    def set_item(self, item: Any) -> None:
+        """Transfer this instead (URL, Render, LayerOutput, resource; None: nothing) and reset
+        the display. A transfer already running goes on."""
+        self.item = item
         self.bar.value, self.bar.bar_style = 0.0, ""
-        show_message(self.label, "" if _source_url(src) else "nothing to transfer yet")
-        self.button.disabled = not _source_url(src) or self._job.running
+        show_message(self.label, "" if url_of(item) else "nothing to transfer yet")
+        self.button.disabled = not url_of(item) or self._worker.running
         self._reset_extra()
 
     # -- internals -------------------------------------------------------------------------------
     def _reset_extra(self) -> None:
         pass
 
-    def _work(self, cancel: threading.Event) -> Any:  # pragma: no cover - overridden
+    def _work(self, item: Any, cancel: threading.Event) -> Any:  # pragma: no cover
         raise NotImplementedError
 
     def _secrets(self) -> tuple[str, ...]:
         return ()
 
     def _start(self) -> None:
-        if self._job.running:
+        if self._worker.running:
             return
-        if not _source_url(self.src):
+        if not url_of(self.item):
             show_message(self.label, "nothing to transfer: select something first", bad=True)
             return
         if not self._ready():
@@ -124,22 +116,21 @@ class _TransferPanel(JobPanel):
         self.bar.bar_style = "info"
         show_message(self.label, "starting…")
         self.button.disabled, self.cancel_button.disabled = True, False
-        self._job.start(self._work, self._finished, self._failed)
+        item = self.item  # the transfer is bound to what the panel showed when clicked
+        self._worker.start(lambda cancel: self._work(item, cancel), self._finished,
+                           self._failed)
 
     def _ready(self) -> bool:
         return True
 
     def _progress(self, state: Any) -> None:
-        final = state.phase in ("done", "failed", "cancelled")
-        if not self._throttle.ready(force=final or state.phase == "verifying"):
-            return
+        """The transfer's progress sink: show one (already paced) ProgressState."""
         if state.total:
             self.bar.value = percent(state.done, state.total)
+        if state.phase in ("done", "failed", "cancelled"):
+            return  # _finished / _failed write the last word
         text = progress_text(state.done, state.total, state.rate, state.eta)
-        if state.phase == "verifying":
-            text = f"verifying… {text}"
-        if not final:
-            self.label.value = text
+        self.label.value = f"verifying… {text}" if state.phase == "verifying" else text
 
     def _finished(self, result: Any) -> None:
         self.bar.value, self.bar.bar_style = 100.0, "success"
@@ -159,8 +150,6 @@ class _TransferPanel(JobPanel):
             show_error(self.label, exc, self._secrets())
         self.button.description = self._resume
 
-    _resume = "Retry"
-
     def _success_text(self, result: Any) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -169,7 +158,7 @@ class _TransferPanel(JobPanel):
 
 
 class DownloadButton(_TransferPanel):
-    """One click downloads ``src`` to ``dest`` (a folder or file; default GEN_NB_DOWNLOAD_DIR).
+    """One click downloads the item to ``dest`` (a folder or file; default GEN_NB_DOWNLOAD_DIR).
 
     ``click()``, ``cancel()``, ``wait(timeout)``; ``.result`` is the DownloadResult, ``.error``
     the last error. A link to the finished file appears under the bar.
@@ -180,10 +169,10 @@ class DownloadButton(_TransferPanel):
     _resume = "Resume"
     _fallback = "use gen_nb.download(src, dest)"
 
-    def __init__(self, src: Any = None, dest: str | Path | None = None, *,
+    def __init__(self, item: Any = None, dest: str | Path | None = None, *,
                  overwrite: bool = False, segments: int = 1) -> None:
         self.link = w.HTML()
-        super().__init__(src)
+        super().__init__(item)
         self.dest = dest
         self.overwrite = overwrite
         self.segments = segments
@@ -191,7 +180,7 @@ class DownloadButton(_TransferPanel):
                          self.link]
 
     def _summary(self) -> str:
-        url = _source_url(self.src)
+        url = url_of(self.item)
         state = "running" if self.running else (
             "done" if self.result else ("failed" if self.error else "idle"))
         return f"{redact_url(url) or 'no source'} ({state})"
@@ -200,8 +189,8 @@ class DownloadButton(_TransferPanel):
         self.link.value = ""
         self.button.description = self._verb
 
-    def _work(self, cancel: threading.Event) -> Any:
-        return _download(self.src, self.dest, overwrite=self.overwrite, segments=self.segments,
+    def _work(self, item: Any, cancel: threading.Event) -> Any:
+        return _download(item, self.dest, overwrite=self.overwrite, segments=self.segments,
                          progress=self._progress, cancel=cancel)
 
     def _success_text(self, result: Any) -> str:
@@ -217,13 +206,13 @@ class DownloadButton(_TransferPanel):
 
     def _show_result(self, result: Any) -> None:
         try:
-            self.link.value = _html.file_link(result.path)
+            self.link.value = fragments.file_link(result.path)
         except Exception as exc:
             show_error(self.label, exc)
 
 
 class StreamPanel(_TransferPanel):
-    """Stream ``src`` straight to a destination URL (e.g. a presigned PUT), never to disk.
+    """Stream the item straight to a destination URL (e.g. a presigned PUT), never to disk.
 
     The destination's query (its signature) is never shown back; the result line names the
     bytes sent, the sha256 and the destination's HTTP status.
@@ -233,17 +222,18 @@ class StreamPanel(_TransferPanel):
     _icon = "upload"
     _fallback = "use gen_nb.stream_to(src, url)"
 
-    def __init__(self, src: Any = None, dest: str | None = None, *, method: str = "PUT") -> None:
+    def __init__(self, item: Any = None, dest: str | None = None, *,
+                 method: str = "PUT") -> None:
         self.destination = w.Text(description="Destination", value=dest or "",
                                   placeholder="https://… (presigned PUT URL)",
                                   layout=w.Layout(width="100%"))
-        super().__init__(src)
+        super().__init__(item)
         self.method = method
         self.children = [self.destination,
                          w.HBox([self.button, self.cancel_button, self.bar]), self.label]
 
     def _summary(self) -> str:
-        return (f"{redact_url(_source_url(self.src)) or 'no source'} → "
+        return (f"{redact_url(url_of(self.item)) or 'no source'} → "
                 f"{redact_url(self.destination.value) or 'no destination'}")
 
     def _secrets(self) -> tuple[str, ...]:
@@ -257,8 +247,8 @@ class StreamPanel(_TransferPanel):
             return False
         return True
 
-    def _work(self, cancel: threading.Event) -> Any:
-        return _stream_to(self.src, self.destination.value.strip(), method=self.method,
+    def _work(self, item: Any, cancel: threading.Event) -> Any:
+        return _stream_to(item, self.destination.value.strip(), method=self.method,
                           progress=self._progress, cancel=cancel)
 
     def _success_text(self, result: Any) -> str:

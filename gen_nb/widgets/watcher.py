@@ -1,8 +1,10 @@
-"""RenderWatcher: start a render or watch a generation, live status with elapsed time, Stop.
+"""RenderWatcher: the live status of one render (generation) with elapsed time, Stop, Start.
 
-``client.wait(id, on_update=…, cancel=…)`` runs in a worker thread; a light ticker refreshes
-the elapsed time once a second while it runs. Stop asks the server to stop the generation
-(``client.stop(id)``).
+``set_item(render)`` (or a Generation, or an id) points it at a render and, unless
+``autostart=False``, watches at once: ``client.wait(id, on_update=…, cancel=…)`` runs in a
+worker thread, a light ticker refreshes the elapsed time once a second. Watching costs nothing;
+a new (paid) render of the same engine and cell only starts on a click (or ``start()``). Stop
+asks the server to stop the generation (``client.stop(id)``).
 
 >>> from gen_nb.widgets import RenderWatcher
 >>> watcher = RenderWatcher(client, engine_id=r.engine_id, cell_id=r.cell_id)   # doctest: +SKIP
@@ -19,46 +21,37 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets import _html
-from gen_nb.widgets._base import JobPanel, show_error, show_message
-from gen_nb.widgets._format import status_text
+from gen_nb.widgets import fragments
+from gen_nb.widgets.panel import WorkerPanel, show_error, show_message
+from gen_nb.widgets.text import status_text
 
 __all__ = ["RenderWatcher"]
 
 
-class RenderWatcher(JobPanel):
+class RenderWatcher(WorkerPanel):
     """Live status of one render (generation): pending → processing → completed / failed.
 
-    With ``generation_id`` it watches at once (unless ``autostart=False``); with ``engine_id``
-    and ``cell_id`` a "Start render" click (or ``start()``) starts a new, paid render first.
-    ``stop()`` stops the generation on the server; ``wait(timeout)`` joins the worker;
-    ``.statuses`` lists the statuses seen, ``.generation`` the latest state, ``.error`` the last
-    error.
+    ``item``: a Render (its engine and cell allow "Start render" for a new take), a Generation
+    or a generation id; with only ``engine_id`` and ``cell_id`` a click starts a new, paid
+    render first. ``stop()`` stops the generation on the server, ``stop_watching()`` only stops
+    following it; ``wait(timeout)`` joins the worker; ``.statuses`` lists the statuses seen,
+    ``.generation`` the latest state, ``.error`` the last error.
     """
 
     _fallback = "use client.wait(generation_id, on_update=print)"
 
-    def __init__(self, client: Any, generation_id: str | int | None = None,
-                 engine_id: str | int | None = None, cell_id: str | int | None = None, *,
-                 timeout: float | None = 600.0, poll_interval: float | None = None,
-                 autostart: bool = True) -> None:
+    def __init__(self, client: Any, item: Any = None, *, engine_id: str | int | None = None,
+                 cell_id: str | int | None = None, timeout: float | None = 600.0,
+                 poll_interval: float | None = None, autostart: bool = True) -> None:
         super().__init__()
         self._client = client
-        self.generation_id = None if generation_id is None else str(generation_id)
-        self.engine_id, self.cell_id = engine_id, cell_id
-        self.timeout, self.poll_interval = timeout, poll_interval
-        self.statuses: list[str] = []
-        self.generation: Any = None
-        self._init_job("watch")
+        self.timeout, self.poll_interval, self.autostart = timeout, poll_interval, autostart
+        self._init_worker("watch")
+        self._lock = threading.Lock()
         self._started_at: float | None = None
         self._stopped: Any = None
         self._final = False
-        self._lock = threading.Lock()
-        self._can_start = engine_id is not None and cell_id is not None
-        self.start_button = w.Button(
-            description="Start render" if self._can_start and generation_id is None else "Watch",
-            icon="play", button_style="primary",
-            disabled=not (self._can_start or generation_id is not None))
+        self.start_button = w.Button(icon="play", button_style="primary")
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     disabled=True)
         self.badge = w.HTML()
@@ -67,7 +60,8 @@ class RenderWatcher(JobPanel):
         self.stop_button.on_click(lambda _b: self.stop())
         self.children = [w.HBox([self.start_button, self.stop_button, self.badge,
                                  self.status])]
-        if generation_id is not None and autostart:
+        self._point_at(item, engine_id, cell_id)
+        if self.generation_id is not None and autostart:
             self.start()
 
     def _summary(self) -> str:
@@ -76,18 +70,30 @@ class RenderWatcher(JobPanel):
         state = self.generation.status if self.generation is not None else "unknown"
         return f"generation {self.generation_id} ({state})"
 
-    # -- public API ------------------------------------------------------------------------------
-    @property
-    def error(self) -> BaseException | None:
-        return self._job.error
+    def _details(self) -> list[str]:
+        return [" → ".join(self.statuses)] if self.statuses else []
 
-    @property
-    def running(self) -> bool:
-        return self._job.running
+    # -- public API ------------------------------------------------------------------------------
+    def set_item(self, item: Any) -> None:
+        """Follow this render / generation / id instead (None: nothing).
+
+        The previous one is no longer followed (it goes on on the server); the same render
+        again keeps the watch going. Watches at once unless ``autostart=False``.
+        """
+        new_id = None if item is None else str(getattr(item, "id", item))
+        if new_id is not None and new_id == self.generation_id and (self.running
+                                                                    or self.statuses):
+            self.item = item
+            return
+        with self._lock:
+            self._worker.abandon()
+            self._point_at(item)
+        if new_id is not None and self.autostart:
+            self.start()
 
     def start(self) -> None:
         """Watch the generation; starts a new render first when there is none (or it ended)."""
-        if self._job.running:
+        if self._worker.running:
             return
         new = self._can_start and (self.generation_id is None or bool(
             self.generation is not None and self.generation.done))
@@ -98,8 +104,9 @@ class RenderWatcher(JobPanel):
         self.start_button.disabled = True
         self.stop_button.disabled = False
         show_message(self.status, "starting a render…" if new else "watching…")
-        if self._job.start(self._work, self._finished, self._failed):
-            threading.Thread(target=self._tick, name="gen_nb-watch-tick", daemon=True).start()
+        if self._worker.start(self._work, self._finished, self._failed):
+            threading.Thread(target=self._tick, args=(self._worker.thread,),
+                             name="gen_nb-watch-tick", daemon=True).start()
 
     def stop(self) -> None:
         """Stop the generation on the server (errors show in the widget)."""
@@ -112,20 +119,38 @@ class RenderWatcher(JobPanel):
             return
         self._stopped = generation
         self._on_update(generation)
-        self._job.cancel()
+        self._worker.cancel()
 
     def stop_watching(self) -> None:
         """Stop following the status (the render itself goes on)."""
-        self._job.cancel()
+        self._worker.cancel()
 
     # -- internals -------------------------------------------------------------------------------
+    def _point_at(self, item: Any, engine_id: Any = None, cell_id: Any = None) -> None:
+        """Forget the last render's state and show ``item``'s (nothing watched yet)."""
+        self.item = item
+        self.generation_id = None if item is None else str(getattr(item, "id", item))
+        self.engine_id = engine_id if engine_id is not None else getattr(item, "engine_id", None)
+        self.cell_id = cell_id if cell_id is not None else getattr(item, "cell_id", None)
+        self._can_start = self.engine_id is not None and self.cell_id is not None
+        self.statuses: list[str] = []
+        self.generation: Any = None
+        self._final = True  # until start(): the ticker has nothing to show
+        self.badge.value = ""
+        show_message(self.status, "")
+        self._end()
+
     def _work(self, cancel: threading.Event) -> Any:
+        def update(generation: Any) -> None:
+            if self._worker.is_current(cancel):  # an abandoned watch shows nothing more
+                self._on_update(generation)
+
         if self.generation_id is None:  # start() decided a new render is wanted
             generation = self._client.start_render(self.engine_id, self.cell_id)
             self.generation_id = generation.id
-            self._on_update(generation)
+            update(generation)
         return self._client.wait(self.generation_id, timeout=self.timeout,
-                                 poll_interval=self.poll_interval, on_update=self._on_update,
+                                 poll_interval=self.poll_interval, on_update=update,
                                  cancel=cancel, raise_on_failure=False)
 
     def _elapsed(self) -> float | None:
@@ -149,7 +174,7 @@ class RenderWatcher(JobPanel):
         if generation is None:
             return
         try:
-            self.badge.value = _html.badge(generation.status)
+            self.badge.value = fragments.badge(generation.status)
         except Exception as exc:
             show_error(self.status, exc)
             return
@@ -160,10 +185,12 @@ class RenderWatcher(JobPanel):
         show_message(self.status, text, bad=generation.status in ("failed", "stopped"),
                      good=generation.status == "completed")
 
-    def _tick(self) -> None:
-        while not self._job.wait(1.0):
+    def _tick(self, thread: threading.Thread | None) -> None:
+        while thread is not None and thread is self._worker.thread and thread.is_alive():
+            thread.join(1.0)
             with self._lock:
-                if not self._final and self.generation is not None and not self.generation.done:
+                if (thread is self._worker.thread and not self._final
+                        and self.generation is not None and not self.generation.done):
                     self._show()
 
     def _finished(self, generation: Any) -> None:

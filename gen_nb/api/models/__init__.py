@@ -2,7 +2,7 @@
 
 Modules: ``generation`` (Generation, OutputResource), ``engine`` (Engine and its rows, Render,
 LayerOutput), ``resources`` (ContentResource, RemotionJob, DeletePlan), ``publishing``
-(PlatformRules, Post, LegacyPublishJob); everything is importable from ``gen_nb.models``.
+(PlatformRules, Post, LegacyPublishJob); everything is importable from ``gen_nb.api.models``.
 
 Each model has one ``from_api(data)`` classmethod: unknown fields are ignored, ids become
 strings, ``object_type`` is compared case-insensitively, thumbnails may be null, timestamps may be
@@ -15,17 +15,7 @@ from GEN's docs parses without edits.
 
 from __future__ import annotations
 
-from gen_nb.models._parse import (
-    FPS,
-    TERMINAL_STATUSES,
-    MediaKind,
-    Status,
-    file_name_from_url,
-    media_kind,
-    parse_list,
-    parse_time,
-)
-from gen_nb.models.engine import (
+from gen_nb.api.models.engine import (
     Cell,
     Column,
     Engine,
@@ -35,17 +25,27 @@ from gen_nb.models.engine import (
     Row,
     renders_from_engine,
 )
-from gen_nb.models.generation import (
+from gen_nb.api.models.fields import (
+    FPS,
+    TERMINAL_STATUSES,
+    MediaKind,
+    Status,
+    file_name_from_url,
+    media_kind,
+    parse_list,
+    parse_time,
+)
+from gen_nb.api.models.generation import (
     Generation,
     OutputResource,
 )
-from gen_nb.models.publishing import (
+from gen_nb.api.models.publishing import (
     LegacyPublishJob,
     PlatformRules,
     PlatformStatus,
     Post,
 )
-from gen_nb.models.resources import (
+from gen_nb.api.models.resources import (
     ContentResource,
     DeletePlan,
     GeneratorRef,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gen_nb.models._parse import (
+from gen_nb.api.models.fields import (
     _LAYER_KINDS,
     FPS,
     TERMINAL_STATUSES,
@@ -21,7 +22,7 @@ from gen_nb.models._parse import (
     file_name_from_url,
     media_kind,
 )
-from gen_nb.models.generation import Generation
+from gen_nb.api.models.generation import Generation
 
 # --- engines ------------------------------------------------------------------------------------
 
@@ -241,6 +242,13 @@ class Render:
     @property
     def file_name(self) -> str | None:
         return file_name_from_url(self.url)
+
+    def with_state_of(self, current: Render) -> Render:
+        """This take in its row, with the status, URLs and reason of ``current`` (fresher)."""
+        return dataclasses.replace(
+            self, status=current.status, url=current.url, thumbnail_url=current.thumbnail_url,
+            output_resource_id=current.output_resource_id,
+            failed_reason=current.failed_reason, created_at=current.created_at or self.created_at)
 
     @classmethod
     def from_generation(cls, generation: Generation, **where: Any) -> Render:

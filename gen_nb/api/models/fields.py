@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import posixpath
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -31,28 +32,39 @@ _EXT_KINDS: dict[str, MediaKind] = {
 
 def _id(value: Any) -> str | None:
     """Ids are opaque strings (integers in examples, strings in the OpenAPI file)."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool) or \
+            not isinstance(value, str | int | float):
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer():
+            value = int(value)
     return str(value)
 
 
 def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
+    """Text fields: strings (numbers shown as text); objects, lists and booleans are dropped."""
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
 
 
 def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
     try:
         return None if value is None else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
 def _float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
     try:
         return None if value is None else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -77,8 +89,11 @@ def parse_time(iso: Any = None, ms: Any = None) -> _dt.datetime | None:
                 value = value.replace(tzinfo=_dt.UTC)
             return value.astimezone(_dt.UTC)
     number = _float(ms)
-    if number is not None:
-        return _dt.datetime.fromtimestamp(number / 1000.0, tz=_dt.UTC)
+    if number is not None and math.isfinite(number):
+        try:
+            return _dt.datetime.fromtimestamp(number / 1000.0, tz=_dt.UTC)
+        except (OverflowError, OSError, ValueError):   # 1e300 or -1e20: not a real time
+            return None
     return None
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gen_nb.models._parse import (
+from gen_nb.api.models.fields import (
     TERMINAL_STATUSES,
     _dict,
     _id,

@@ -3,22 +3,30 @@
 Nothing here touches a widget, the network or the clock: each function maps values to a string
 (or a small tuple), so the widgets only render what these compute (the tqdm way).
 
+Byte counts follow tqdm's convention (``unit_scale=True``, divisor 1000, three significant
+digits) so a widget and a console bar (:func:`gen_nb.transfer.progress.make_bar`) read the
+same: :func:`format_bytes` is ``tqdm.format_sizeof(n, "B")`` with a space before the unit, and
+whole byte counts under 1 kB without decimals (``"512 B"``, not ``"512B"``; ``"5 B"``, not
+``"5.00B"``). URLs are shown through :func:`gen_nb.api.redact.redact_url`, the one redactor.
+
 >>> progress_text(5_000_000, 10_000_000, 2_500_000, 2.0)
-'5.0 MB / 10.0 MB (50%) · 2.5 MB/s · ETA 0:02'
+'5.00 MB / 10.0 MB (50%) · 2.50 MB/s · ETA 0:02'
 """
 
 from __future__ import annotations
 
 import math
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from gen_nb.errors import GenError, redact
+from tqdm.std import tqdm
+
+from gen_nb.api.errors import GenError
+from gen_nb.api.redact import redact, redact_url
 
 __all__ = [
+    "caption_text",
     "counter_text",
-    "describe",
     "error_text",
     "format_bytes",
     "format_duration",
@@ -29,31 +37,33 @@ __all__ = [
     "plan_lines",
     "post_state_text",
     "progress_text",
-    "redact_url",
     "render_label",
+    "render_lines",
     "resource_id_of",
     "status_text",
+    "url_of",
 ]
 
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+_UNIT_LETTERS = "kMGTPEZYB"
 
 
 def format_bytes(size: float | None) -> str:
-    """A byte count in decimal units with one decimal: ``1_500_000 → '1.5 MB'``; None → '?'."""
-    if size is None or (isinstance(size, float) and not math.isfinite(size)):
+    """A byte count in tqdm's units (see the module docstring); None or not finite → '?'.
+
+    >>> format_bytes(1_500_000), format_bytes(15_000), format_bytes(512), format_bytes(999_600)
+    ('1.50 MB', '15.0 kB', '512 B', '1.00 MB')
+    """
+    if size is None or not math.isfinite(size):
         return "?"
-    value = float(size)
-    if abs(value) < 1000:
-        return f"{int(value)} B"
-    for unit in _UNITS[1:]:
-        value /= 1000.0
-        if abs(value) < 999.95 or unit == _UNITS[-1]:
-            return f"{value:.1f} {unit}"
-    return f"{value:.1f} {_UNITS[-1]}"  # pragma: no cover - loop always returns
+    if abs(size) < 999.5 and float(size).is_integer():
+        return f"{int(size)} B"
+    text = tqdm.format_sizeof(size, "B")
+    number = text.rstrip(_UNIT_LETTERS)
+    return f"{number} {text[len(number):]}"
 
 
 def format_rate(bytes_per_second: float | None) -> str:
-    """A transfer speed: ``2_500_000 → '2.5 MB/s'``; None, 0 or negative → '– B/s'."""
+    """A transfer speed: ``2_500_000 → '2.50 MB/s'``; None, 0 or negative → '– B/s'."""
     if not bytes_per_second or bytes_per_second <= 0 or not math.isfinite(bytes_per_second):
         return "– B/s"
     return f"{format_bytes(bytes_per_second)}/s"
@@ -83,7 +93,7 @@ def progress_text(done: int, total: int | None, rate: float | None,
     """One line for a transfer in flight: bytes of total (percent), speed, ETA.
 
     >>> progress_text(1200, None, None, None)
-    '1.2 kB · – B/s'
+    '1.20 kB · – B/s'
     """
     if total:
         head = f"{format_bytes(done)} / {format_bytes(total)} ({percent(done, total):.0f}%)"
@@ -123,22 +133,6 @@ def counter_text(field: str, length: int,
     return " · ".join(parts), over
 
 
-def redact_url(url: str | None) -> str:
-    """A URL safe to echo back: the query (a signature) and fragment become ``…``.
-
-    >>> redact_url("https://bucket.example/out.mp4?X-Amz-Signature=abc")
-    'https://bucket.example/out.mp4?…'
-    """
-    if not url:
-        return ""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    clean = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return clean + ("?…" if parts.query or parts.fragment else "")
-
-
 def error_text(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     """The message to show for an error: a GenError's own words, else ``Type: message``.
 
@@ -156,7 +150,7 @@ def error_text(exc: BaseException, secrets: Iterable[str] = ()) -> str:
 def render_label(render: Any) -> str:
     """An option label for a render (plain text; the front end shows it as text).
 
-    >>> from gen_nb.models import Render
+    >>> from gen_nb.api.models import Render
     >>> render_label(Render(id="7", status="completed", title="Hello", engine_title="Shorts"))
     'Hello · Shorts · take 1/1 · completed · #7'
     """
@@ -169,10 +163,28 @@ def render_label(render: Any) -> str:
     return " · ".join(parts)
 
 
+def render_lines(renders: Sequence[Any], limit: int = 5) -> list[str]:
+    """A short listing for text views: ``title · engine · status · #id`` for the first
+    ``limit`` renders, then ``… N more``.
+
+    >>> from gen_nb.api.models import Render
+    >>> render_lines([Render(id="7", status="completed", title="Hi", engine_title="Shorts")])
+    ['Hi · Shorts · completed · #7']
+    """
+    lines = []
+    for render in renders[:limit]:
+        engine = getattr(render, "engine_title", None) or (
+            f"engine {render.engine_id}" if getattr(render, "engine_id", None) else "–")
+        lines.append(f"{render.title or '(untitled)'} · {engine} · {render.status} · #{render.id}")
+    if len(renders) > limit:
+        lines.append(f"… {len(renders) - limit} more")
+    return lines
+
+
 def layer_label(layer: Any) -> str:
     """An option label for a layer output (plain text).
 
-    >>> from gen_nb.models import LayerOutput
+    >>> from gen_nb.api.models import LayerOutput
     >>> layer_label(LayerOutput("7", "3", "Voiceover", "sound", "audio", 1, "completed",
     ...                         "https://cdn/x.mp3", None, "9"))
     '1. Voiceover · audio · completed'
@@ -189,7 +201,7 @@ def layer_label(layer: Any) -> str:
     return " · ".join(parts)
 
 
-def describe(item: Any) -> str:
+def caption_text(item: Any) -> str:
     """A one-line plain-text caption for whatever a Preview shows."""
     if item is None:
         return ""
@@ -258,3 +270,8 @@ def resource_id_of(target: Any) -> str | None:
     if hasattr(target, "url") and hasattr(target, "id") and not hasattr(target, "status"):
         return str(target.id)  # a ContentResource / OutputResource
     return None
+
+
+def url_of(item: Any) -> str | None:
+    """The media URL behind a URL string / Render / LayerOutput / resource (None if none yet)."""
+    return item if isinstance(item, str) else getattr(item, "url", None)

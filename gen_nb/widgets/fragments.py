@@ -1,4 +1,4 @@
-"""The one door from the widgets to gen_nb.display / gen_nb.frames for HTML.
+"""HTML fragments for the widgets: the one door to gen_nb.display / gen_nb.frames.
 
 Widgets never build HTML from API strings: every fragment comes from the display helpers
 (which escape every string and only let safe URLs through). This module only picks the helper.

@@ -1,25 +1,66 @@
-"""The widgets' pure text: sizes, speeds, durations, progress lines, counters, labels."""
+"""gen_nb.widgets.text: sizes, speeds, durations, progress lines, counters, labels."""
 
 from __future__ import annotations
 
-import pytest
+import sys
 
-from gen_nb.errors import DownloadCancelled, NotFoundError
-from gen_nb.models import ContentResource, DeletePlan, LayerOutput, PlatformStatus, Post, Render
-from gen_nb.widgets import _format as f
+import pytest
+import tqdm
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gen_nb.api.errors import DownloadCancelled, NotFoundError
+from gen_nb.api.models import ContentResource, DeletePlan, LayerOutput, PlatformStatus, Post, Render
+from gen_nb.api.redact import redact_url
+from gen_nb.widgets import text as f
 
 
 @pytest.mark.parametrize(("size", "text"), [
-    (None, "?"), (0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (1_500_000, "1.5 MB"),
-    (999_960, "1.0 MB"), (2 * 10**9, "2.0 GB"), (3.5e12, "3.5 TB"), (7e18, "7000.0 PB"),
+    (None, "?"), (float("nan"), "?"), (0, "0 B"), (5, "5 B"), (999, "999 B"),
+    (999.5, "1.00 kB"), (1000, "1.00 kB"), (15_000, "15.0 kB"), (150_000, "150 kB"),
+    (999_499, "999 kB"), (999_500, "1.00 MB"), (1_500_000, "1.50 MB"), (2 * 10**9, "2.00 GB"),
+    (3.5e12, "3.50 TB"), (7e18, "7.00 EB"),
 ])
 def test_format_bytes(size: float | None, text: str) -> None:
     assert f.format_bytes(size) == text
 
 
+def _same_as_tqdm(size: float) -> None:
+    """format_bytes is tqdm's unit_scale text (divisor 1000) with a space before the unit;
+    whole counts under 1 kB drop tqdm's decimals ("5 B" for "5.00B")."""
+    ours, theirs = f.format_bytes(size), tqdm.tqdm.format_sizeof(size, "B")
+    number, unit = ours.split(" ")
+    assert unit == theirs.lstrip("0123456789.-"), (size, ours, theirs)
+    if size < 999.5 and float(size).is_integer():
+        assert float(number) == float(theirs[:-1]) and "." not in number, (size, ours, theirs)
+    else:
+        assert ours.replace(" ", "") == theirs, (size, ours, theirs)
+
+
+@pytest.mark.parametrize("size", [
+    0, 1, 9, 10, 99, 100, 512, 999, 999.4, 999.5, 1000, 1001, 9_994, 9_995, 99_949, 99_950,
+    999_499, 999_500, 1_048_576, 1_500_000, 10**9 - 1, 10**9, 2**30, 2**40, 10**15, 7 * 10**18,
+    10**21, 10**24,
+])
+def test_format_bytes_matches_tqdm_at_the_edges(size: float) -> None:
+    _same_as_tqdm(size)
+
+
+@given(st.one_of(st.integers(min_value=0, max_value=10**24),
+                 st.floats(min_value=0, max_value=1e24, allow_nan=False)))
+def test_format_bytes_matches_tqdm(size: float) -> None:
+    _same_as_tqdm(size)
+
+
+def test_format_rate_is_format_bytes_per_second() -> None:
+    for rate in (0.5, 5.5, 512, 12_345, 2.5e6, 7.1e9):
+        assert f.format_rate(rate) == f"{f.format_bytes(rate)}/s"
+        assert f.format_rate(rate).replace(" ", "") == tqdm.tqdm.format_sizeof(rate, "B") + "/s"
+
+
 @pytest.mark.parametrize(("rate", "text"), [
     (None, "– B/s"), (0, "– B/s"), (-5, "– B/s"), (float("inf"), "– B/s"),
-    (2_500_000, "2.5 MB/s"), (512, "512 B/s"),
+    (2_500_000, "2.50 MB/s"), (512, "512 B/s"), (5.5, "5.50 B/s"),
 ])
 def test_format_rate(rate: float | None, text: str) -> None:
     assert f.format_rate(rate) == text
@@ -42,8 +83,8 @@ def test_percent_is_clamped_and_safe_without_total() -> None:
 
 def test_progress_text_with_and_without_total() -> None:
     assert f.progress_text(5_000_000, 10_000_000, 2_500_000, 2.0) == \
-        "5.0 MB / 10.0 MB (50%) · 2.5 MB/s · ETA 0:02"
-    assert f.progress_text(1200, None, None, None) == "1.2 kB · – B/s"
+        "5.00 MB / 10.0 MB (50%) · 2.50 MB/s · ETA 0:02"
+    assert f.progress_text(1200, None, None, None) == "1.20 kB · – B/s"
     # finished: no ETA
     assert "ETA" not in f.progress_text(10, 10, 5.0, 0.0)
 
@@ -62,16 +103,20 @@ def test_counter_text_marks_overflow() -> None:
     assert (text, over) == ("Title: 5 characters", False)
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("https://bucket.example/out.mp4?X-Amz-Signature=abc&X-Amz-Credential=k",
-     "https://bucket.example/out.mp4?…"),
-    ("https://user:pw@host:9000/a#frag", "https://host:9000/a?…"),
-    ("http://127.0.0.1:5000/x.mp4", "http://127.0.0.1:5000/x.mp4"),
-    (None, ""),
+@pytest.mark.parametrize("url", [
+    "https://bucket.example/out.mp4?X-Amz-Signature=abc&X-Amz-Credential=k",
+    "https://user:pw@host:9000/a#frag",
+    "http://127.0.0.1:5000/x.mp4?page=2",
 ])
-def test_redact_url_never_echoes_the_query(url: str | None, shown: str) -> None:
-    assert f.redact_url(url) == shown
-    assert "Signature" not in f.redact_url(url)
+def test_urls_are_shown_through_the_one_redactor(url: str) -> None:
+    import gen_nb.widgets as widgets
+
+    for name in widgets.__all__:  # no second redactor anywhere in the widgets
+        module = sys.modules[getattr(widgets, name).__module__]
+        assert getattr(module, "redact_url", redact_url) is redact_url, module
+    assert getattr(f, "redact_url", redact_url) is redact_url
+    assert f.caption_text(url) == redact_url(url)
+    assert "Signature" not in f.caption_text(url) and "pw" not in f.caption_text(url)
 
 
 def test_error_text_gen_error_plain_other_typed_and_secrets_masked() -> None:
@@ -108,15 +153,30 @@ def _layer(**kw: object) -> LayerOutput:
     return LayerOutput(**base)  # type: ignore[arg-type]
 
 
-def test_layer_label_and_describe() -> None:
+def test_layer_label_and_caption_text() -> None:
     assert f.layer_label(_layer()) == "1. Voiceover · audio · completed"
     assert f.layer_label(_layer(name=None, position=None, url=None, status=None)) == \
         "layer 3 · audio · no output"
-    assert f.describe(None) == ""
-    assert f.describe("https://cdn/x.mp4?sig=1") == "https://cdn/x.mp4?…"
-    assert f.describe(_layer()).startswith("Layer of render 7: 1. Voiceover")
-    assert f.describe(Render(id="8", status="completed")).startswith("Render (untitled)")
-    assert f.describe(ContentResource(id="5", url="u", file_name="a.mp4")) == "File a.mp4"
+    assert f.caption_text(None) == ""
+    assert f.caption_text("https://cdn/x.mp4?sig=1") == "https://cdn/x.mp4?…"
+    assert f.caption_text(_layer()).startswith("Layer of render 7: 1. Voiceover")
+    assert f.caption_text(Render(id="8", status="completed")).startswith("Render (untitled)")
+    assert f.caption_text(ContentResource(id="5", url="u", file_name="a.mp4")) == "File a.mp4"
+
+
+def test_render_lines_list_a_few_then_count_the_rest() -> None:
+    renders = [Render(id=str(i), status="completed", title=f"Clip {i}", engine_id="3")
+               for i in range(7)]
+    lines = f.render_lines(renders, limit=5)
+    assert lines[0] == "Clip 0 · engine 3 · completed · #0"
+    assert len(lines) == 6 and lines[-1] == "… 2 more"
+    assert f.render_lines([]) == []
+
+
+def test_url_of() -> None:
+    assert f.url_of("https://cdn/x.mp4") == "https://cdn/x.mp4"
+    assert f.url_of(_layer()) == "https://cdn/x.mp3"
+    assert f.url_of(None) is None and f.url_of(Render(id="1", status="pending")) is None
 
 
 def test_plan_lines_lists_what_goes_and_warnings() -> None:
