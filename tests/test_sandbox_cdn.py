@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from gen_nb import sandbox
-from gen_nb.sandbox import faults
+from gen_nb.sandbox import shaping
 
 KB = 1024
 
@@ -267,15 +267,29 @@ def test_rate_paces_the_body_without_real_waiting() -> None:
             return False
 
     stop, counted = RecordingStop(), []
-    pieces = list(faults.shape_body([b"x" * 200_000], {"rate": 400_000}, None, stop,
-                                    counted.append))
+    pieces = list(shaping.shape_body([b"x" * 200_000], [shaping.Rate(400_000, stop)],
+                                     counted.append))
     assert b"".join(pieces) == b"x" * 200_000 and sum(counted) == 200_000
     assert max(len(p) for p in pieces) <= 400_000 // 20      # ≥ 20 pieces a second
     assert stop.waits == sorted(stop.waits)                 # each piece waits longer
     assert 0.45 < stop.waits[-1] <= 0.5                      # the last one: 200 KB / 400 KB/s
     unpaced = RecordingStop()
-    assert list(faults.shape_body([b"y" * 10], {}, None, unpaced, counted.append)) == [b"y" * 10]
+    assert list(shaping.shape_body([b"y" * 10], [], counted.append)) == [b"y" * 10]
     assert unpaced.waits == []
+
+
+@pytest.fixture(scope="module")
+def header_sb() -> Iterator[sandbox.Sandbox]:
+    """A sandbox started with the test-only switch that honours ``X-Sandbox-Fault``."""
+    with sandbox.start(fault_header=True) as handle:
+        yield handle
+
+
+@pytest.fixture()
+def header_mp4(header_sb: sandbox.Sandbox) -> str:
+    data = header_sb.seed_data
+    return data["generations"][data["renders_by_status"]["completed"][0]][
+        "output_resources"][0]["url"]
 
 
 @pytest.mark.parametrize(("header", "check"), [
@@ -283,22 +297,47 @@ def test_rate_paces_the_body_without_real_waiting() -> None:
     ("status=503; retry_after=1", lambda r: r.status_code == 503),
     ("no_etag", lambda r: "ETag" not in r.headers),
 ])
-def test_per_request_fault_header(mp4_url: str, header: str, check) -> None:
-    resp = requests.get(mp4_url, headers={"Range": "bytes=0-9", "X-Sandbox-Fault": header},
+def test_per_request_fault_header(header_mp4: str, header: str, check) -> None:
+    resp = requests.get(header_mp4, headers={"Range": "bytes=0-9", "X-Sandbox-Fault": header},
                         timeout=10)
     assert check(resp)
-    assert requests.get(mp4_url, headers={"Range": "bytes=0-9"}, timeout=10).status_code == 206
+    assert requests.get(header_mp4, headers={"Range": "bytes=0-9"}, timeout=10).status_code == 206
 
 
 @pytest.mark.parametrize("header", ["drop_after=0", "truncate_after=10"])
-def test_per_request_drop(mp4_url: str, header: str) -> None:
+def test_per_request_drop(header_mp4: str, header: str) -> None:
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        requests.get(mp4_url, headers={"X-Sandbox-Fault": header}, timeout=10)
+        requests.get(header_mp4, headers={"X-Sandbox-Fault": header}, timeout=10)
 
 
-def test_bad_fault_header_is_400(mp4_url: str) -> None:
-    resp = requests.get(mp4_url, headers={"X-Sandbox-Fault": "explode=1"}, timeout=10)
+def test_bad_fault_header_is_400(header_mp4: str) -> None:
+    resp = requests.get(header_mp4, headers={"X-Sandbox-Fault": "explode=1"}, timeout=10)
     assert resp.status_code == 400
+
+
+@pytest.mark.parametrize("header", ["status=503", "drop_after=0", "explode=1", "ignore_range"])
+def test_fault_header_is_ignored_without_the_switch(sb: sandbox.Sandbox, mp4_url: str,
+                                                    header: str) -> None:
+    resp = requests.get(mp4_url, headers={"Range": "bytes=0-9", "X-Sandbox-Fault": header},
+                        timeout=10)
+    assert resp.status_code == 206 and len(resp.content) == 10
+    (record,) = sb.requests
+    assert record.fault_header_ignored and record.faults == {}
+    assert record.headers["X-Sandbox-Fault"] == header
+
+
+def test_fault_header_is_ignored_on_the_api_and_storage_too(sb: sandbox.Sandbox) -> None:
+    api = requests.get(f"{sb.api_base}/schedule/platforms",
+                       headers={"X-Sandbox-Fault": "status=500"}, timeout=10)
+    put = requests.put(sb.storage_put_url("header.bin"), data=b"abc",
+                       headers={"X-Sandbox-Fault": "drop_after=0"}, timeout=10)
+    assert (api.status_code, put.status_code) == (200, 200)
+    assert [r.fault_header_ignored for r in sb.requests] == [True, True]
+
+
+def test_requests_without_the_header_are_not_marked(sb: sandbox.Sandbox, mp4_url: str) -> None:
+    requests.head(mp4_url, timeout=10)
+    assert [r.fault_header_ignored for r in sb.requests] == [False]
 
 
 @pytest.mark.parametrize("kwargs", [{"explode": 1}, {}, {"status": 200}, {"drop_after": -1},
@@ -333,7 +372,8 @@ def test_put_then_read_back(sb: sandbox.Sandbox) -> None:
     assert obj is not None and obj.size == len(data) and obj.content_type == "video/mp4"
     assert obj.sha256 == hashlib.sha256(data).hexdigest()
     assert obj.headers["Content-Length"] == str(len(data))
-    assert requests.get(url.split("?")[0], timeout=10).content == data
+    read = sb.storage_url("exports/clip.mp4", method="GET")
+    assert requests.get(read, timeout=10).content == data
 
 
 class _Unsized:

@@ -4,6 +4,13 @@
 and returns a :class:`Sandbox` handle; ``serve()`` runs it in the foreground until Ctrl-C
 (``gen-nb sandbox``). The sandbox imports nothing else from gen_nb: it plays the server.
 
+Inside, imports point one way (a test checks the graph has no cycle): ``workspace`` (records)
+and ``errors`` → ``world`` (the state) → ``renders``, ``publish``, ``deletion`` → ``timeline``
+(the clock), ``seed`` (demo data), ``wire`` (JSON shapes) → ``routing``, ``render_api``,
+``publishing_api`` → ``api`` (the WSGI app). Beside it: ``blobs`` and ``cdn``, ``storage``;
+``knobs`` (the fault knob table), ``shaping``, ``faults``, ``instrument``, ``log``;
+``servers`` (the werkzeug servers) and ``handle`` (the :class:`Sandbox` handle).
+
 Example::
 
     from gen_nb import sandbox
@@ -20,12 +27,12 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from .cdn import StoredObject
 from .faults import Fault
+from .handle import Sandbox
 from .log import RequestRecord
-from .server import Sandbox
+from .storage import StoredObject
 
-__all__ = ["Fault", "RequestRecord", "Sandbox", "StoredObject", "serve", "start"]
+__all__ = ["Fault", "RequestRecord", "Sandbox", "StoredObject", "banner", "serve", "start"]
 
 
 def start(port: int = 0, render_seconds: float = 6.0, publish_seconds: float = 3.0,
@@ -33,14 +40,16 @@ def start(port: int = 0, render_seconds: float = 6.0, publish_seconds: float = 3
     """Start the sandbox in background threads and return its running handle.
 
     ``options`` go to :class:`Sandbox` (``host``, ``credits``, ``api_key``, ``agent_id``,
-    ``cdn_port``, ``storage_port``, ``storage_dir``). Raises OSError if a port cannot be bound.
+    ``cdn_port``, ``storage_port``, ``storage_dir``, and ``fault_header=True`` to honour the
+    per-request ``X-Sandbox-Fault`` header, for tests). Raises OSError if a port cannot be
+    bound.
     Stop it with ``sb.stop()`` or use it as a context manager.
     """
     return Sandbox(port, render_seconds=render_seconds, publish_seconds=publish_seconds,
                    seed=seed, **options).start()
 
 
-def describe(sb: Sandbox) -> str:
+def banner(sb: Sandbox) -> str:
     """The banner ``serve()`` prints: URLs, key, agent id and an example curl."""
     return "\n".join([
         "GEN sandbox running (local emulator; Ctrl-C to stop)",
@@ -65,7 +74,7 @@ def serve(port: int = 0, host: str = "127.0.0.1", *, out: TextIO | None = None,
     """
     sb = start(port, host=host, **options)
     stream = out or sys.stdout
-    print(describe(sb), file=stream, flush=True)
+    print(banner(sb), file=stream, flush=True)
     waiter = stop_event or threading.Event()
     try:
         while not waiter.wait(0.5):

@@ -19,7 +19,8 @@ class RequestRecord:
     ``server`` is "api", "cdn" or "storage"; ``host`` the Host header; ``query`` the query string
     as a dict (last value wins); ``has_api_key`` whether X-API-Key or Authorization was sent;
     ``status`` the response status (None while in flight); ``faults`` the knobs applied;
-    ``bytes_sent`` response body bytes actually written.
+    ``bytes_sent`` response body bytes actually written; ``fault_header_ignored`` whether the
+    request sent ``X-Sandbox-Fault`` to a sandbox not started with ``fault_header=True``.
     """
 
     server: str
@@ -33,6 +34,7 @@ class RequestRecord:
     time: float = 0.0
     faults: dict[str, Any] = field(default_factory=dict)
     bytes_sent: int = 0
+    fault_header_ignored: bool = False
 
 
 def redact(value: str, secret: str | None) -> str:
@@ -43,15 +45,18 @@ def redact(value: str, secret: str | None) -> str:
 class _Entry:
     """Mutable in-flight record; frozen into a RequestRecord on read."""
 
-    __slots__ = ("bytes_sent", "faults", "fields", "status")
+    __slots__ = ("bytes_sent", "fault_header_ignored", "faults", "fields", "status")
 
     def __init__(self, fields: dict[str, Any]) -> None:
         self.fields, self.status, self.bytes_sent = fields, None, 0
         self.faults: dict[str, Any] = {}
+        self.fault_header_ignored = False
 
     def freeze(self) -> RequestRecord:
+        """The record as it stands now."""
         return RequestRecord(**self.fields, status=self.status, faults=dict(self.faults),
-                             bytes_sent=self.bytes_sent)
+                             bytes_sent=self.bytes_sent,
+                             fault_header_ignored=self.fault_header_ignored)
 
 
 class RequestLog:

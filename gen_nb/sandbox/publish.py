@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from .world import ApiError, Job, World
+from .errors import ApiError
+from .workspace import PlatformState, Post, UserJob
+from .world import World
 
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 PLATFORMS: list[dict[str, Any]] = [
@@ -45,7 +46,7 @@ PLATFORMS: list[dict[str, Any]] = [
      "optional": ["title", "media_url", "linkedin_options"], "ignored": [],
      "options": {"linkedin_options.visibility": ["PUBLIC", "CONNECTIONS"]}, "notes": ""},
 ]
-RULES = {p["platform"]: p for p in PLATFORMS}
+PLATFORM_RULES = {p["platform"]: p for p in PLATFORMS}
 MEDIA_TYPES = ("VIDEO", "IMAGE", "REELS", "TWEET_VIDEO")
 SCHEDULE_TYPES = ("now", "specific_time", "next_available")
 POST_URLS = {"tiktok": "https://www.tiktok.com/@gen_sandbox/video/{}",
@@ -66,6 +67,7 @@ def invalid(errors: list[dict[str, Any]], status: int = 422) -> ApiError:
 
 
 def problem(platform: str | None, fld: str, error: str, message: str) -> dict[str, Any]:
+    """One entry of a 422's ``errors`` list."""
     return {"platform": platform, "field": fld, "error": error, "message": message}
 
 
@@ -91,7 +93,7 @@ def media_fetchable(world: World, url: str, at: float | None = None) -> bool:
 
 def check_platform(world: World, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     """Rule violations of ``body`` for platform ``name`` (empty list when fine)."""
-    rule, errors = RULES[name], []
+    rule, errors = PLATFORM_RULES[name], []
     text, title = body.get("description") or "", body.get("title")
     media = media_urls(body)
     if len(text) > rule["max_text"]:
@@ -124,46 +126,19 @@ def check_platform(world: World, name: str, body: dict[str, Any]) -> list[dict[s
 
 
 def media_urls(body: dict[str, Any]) -> list[str]:
+    """``media_url`` then ``media_urls`` of a request body, without duplicates."""
     urls = list(body.get("media_urls") or [])
     if body.get("media_url"):
         urls.insert(0, body["media_url"])
     return list(dict.fromkeys(urls))
 
 
-@dataclass
-class PlatformState:
-    platform: str
-    state: str = "accepted"
-    error: str | None = None
-    error_code: str | None = None
-    post_id: str | None = None
-    published_at: float | None = None
-    warning: str | None = None
-
-
-@dataclass
-class Post:
-    id: int
-    agent_id: str
-    platforms: list[str]
-    description: str
-    title: str | None
-    media_urls: list[str]
-    thumbnail_url: str | None
-    schedule_type: str
-    scheduled_at: float
-    created: float
-    tz_minutes: int
-    options: dict[str, Any] = field(default_factory=dict)
-    states: list[PlatformState] = field(default_factory=list)
-
-
 def _request_checks(body: dict[str, Any]) -> tuple[list[str], str]:
     platforms = body.get("platform")
     if not isinstance(platforms, list) or not platforms:
         raise invalid([problem(None, "platform", "invalid", "platform must be a non-empty "
-                               "array of " + "|".join(RULES))])
-    unknown = [p for p in platforms if p not in RULES]
+                               "array of " + "|".join(PLATFORM_RULES))])
+    unknown = [p for p in platforms if p not in PLATFORM_RULES]
     if unknown:
         raise invalid([problem(str(p), "platform", "invalid", f"Unknown platform {p!r}")
                        for p in unknown])
@@ -207,8 +182,8 @@ def create_post(world: World, body: dict[str, Any], tz_minutes: int) -> dict[str
                 {k: v for k, v in body.items() if k.endswith("_options") or k.endswith("_level")})
     for name in good:
         state = PlatformState(name)
-        if body.get("title") and "title" in RULES[name]["ignored"]:
-            state.warning = f"title is ignored by {RULES[name]['label']}"
+        if body.get("title") and "title" in PLATFORM_RULES[name]["ignored"]:
+            state.warning = f"title is ignored by {PLATFORM_RULES[name]['label']}"
         post.states.append(state)
     world.posts[post.id] = post
     skipped = [{"platform": p, "reason": problems[p][0]["message"]} for p in platforms
@@ -285,7 +260,7 @@ def advance_posts(world: World, now: float) -> None:
                 s.post_id = str(7459234100000 + post.id * 10 + index)
 
 
-def finish_legacy_job(world: World, job: Job, fetched_at: float) -> None:
+def finish_legacy_job(world: World, job: UserJob, fetched_at: float) -> None:
     """Complete a legacy publish_content job (TikTok) whose publish window has passed."""
     url = job.payload.get("media_url") or ""
     if media_fetchable(world, url, fetched_at):
@@ -296,6 +271,7 @@ def finish_legacy_job(world: World, job: Job, fetched_at: float) -> None:
 
 
 def copy_body(body: dict[str, Any], replay: bool) -> dict[str, Any]:
+    """A deep copy of a with-post answer, marked as an idempotent replay or not."""
     out = copy.deepcopy(body)
     out["idempotent_replay"] = replay
     return out

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from werkzeug.routing import Rule
-
-from . import views
+from . import wire
+from .errors import ApiError
 from .publish import (
     PLATFORMS,
     check_platform,
@@ -23,15 +21,14 @@ from .publish import (
     post_json,
     problem,
 )
-from .world import ApiError, Job
+from .routing import Ctx, Result, Routes, to_id
+from .workspace import Post, UserJob
 
-if TYPE_CHECKING:
-    from .api import Ctx
-
-Result = tuple[int, Any]
 MAX_WINDOW = timedelta(days=60)
+routes = Routes()
 
 
+@routes.route("/v1/schedule/platforms", "GET", public=True)
 def platforms(ctx: Ctx) -> Result:
     """``GET /v1/schedule/platforms`` (no auth)."""
     return 200, {"platforms": json.loads(json.dumps(PLATFORMS))}
@@ -45,6 +42,7 @@ def _tz_minutes(ctx: Ctx) -> int:
         return 0
 
 
+@routes.route("/v1/schedule/with-post", "POST")
 def with_post(ctx: Ctx) -> Result:
     """``POST /v1/schedule/with-post``; an Idempotency-Key replay answers the same post."""
     body = ctx.body()
@@ -66,13 +64,14 @@ def with_post(ctx: Ctx) -> Result:
     return 200, answer
 
 
-def _post(ctx: Ctx, post_id: str) -> Any:
+def _post(ctx: Ctx, post_id: str) -> Post:
     try:
         return ctx.world.posts[int(post_id)]
     except (ValueError, KeyError):
         raise ApiError(404, f"Post {post_id} not found", "not_found", detail=True) from None
 
 
+@routes.route("/v1/schedule/post/<post_id>", "GET", "PATCH", "DELETE")
 def post(ctx: Ctx, post_id: str) -> Result:
     """GET / PATCH / DELETE ``/v1/schedule/post/{id}``."""
     item = _post(ctx, post_id)
@@ -84,7 +83,7 @@ def post(ctx: Ctx, post_id: str) -> Result:
     return 200, post_json(ctx.world, item)
 
 
-def _edit(ctx: Ctx, item: Any, changes: dict[str, Any]) -> None:
+def _edit(ctx: Ctx, item: Post, changes: dict[str, Any]) -> None:
     if item.schedule_type == "now":
         raise invalid([problem(None, "schedule_type", "not_editable",
                                "Posts sent with schedule_type 'now' cannot be edited")])
@@ -128,6 +127,7 @@ def _window(ctx: Ctx) -> tuple[datetime, datetime]:
     return start, end
 
 
+@routes.route("/v1/schedule/posts", "GET")
 def list_posts(ctx: Ctx) -> Result:
     """``GET /v1/schedule/posts?agent_id=&start_date=&end_date=`` (window ≤ 60 days)."""
     ctx.agent()
@@ -180,41 +180,29 @@ def _legacy_due(data: dict[str, Any]) -> float:
     return max(0.0, when.timestamp() - time.time())
 
 
+@routes.route("/v1/user_jobs", "POST")
 def create_user_job(ctx: Ctx) -> Result:
     """``POST /v1/user_jobs?agent_id=`` with ``publish_content`` → 201 {"user_job_id"}."""
     body = ctx.body()
     ctx.agent(body)
     data = _legacy_data(body)
     world = ctx.world
-    job = Job(id=world.new_id("legacy", 138860), kind="publish",
-              user_job_type="publish_content", status="pending", created_ms=world.now_ms(),
-              started=time.time(), due=_legacy_due(data), duration=world.publish_seconds,
-              payload=data, execution_cost=0)
+    job = UserJob(id=world.new_id("legacy", 138860), kind="publish",
+                  user_job_type="publish_content", status="pending", created_ms=world.now_ms(),
+                  started=time.time(), due=_legacy_due(data), duration=world.publish_seconds,
+                  payload=data, execution_cost=0)
     job.updated_ms = job.created_ms
     world.jobs[job.id] = job
     return 201, {"user_job_id": job.id}
 
 
+@routes.route("/v1/user_jobs/<job_id>", "GET")
 def user_job(ctx: Ctx, job_id: str) -> Result:
     """``GET /v1/user_jobs/{id}?agent_id=`` (any job: publish or render)."""
     ctx.agent()
-    from .api import to_id
-
     job = ctx.world.job(to_id(job_id, "User job"))
-    gen = views.generation(ctx.world, job)
+    gen = wire.generation(ctx.world, job)
     keep = ("id", "user_job_type", "status", "result", "failed_reason", "output_resources",
             "created_at", "created_at_ts", "updated_at", "updated_at_ts")
     return 200, {k: gen[k] for k in keep if k in gen}
 
-
-ENDPOINTS: dict[str, Callable[..., Any]] = {
-    "platforms": platforms, "with_post": with_post, "post": post,
-    "posts": list_posts, "user_jobs": create_user_job, "user_job": user_job}
-RULES = [
-    Rule("/v1/schedule/platforms", endpoint="platforms", methods=["GET"]),
-    Rule("/v1/schedule/with-post", endpoint="with_post", methods=["POST"]),
-    Rule("/v1/schedule/post/<post_id>", endpoint="post", methods=["GET", "PATCH", "DELETE"]),
-    Rule("/v1/schedule/posts", endpoint="posts", methods=["GET"]),
-    Rule("/v1/user_jobs", endpoint="user_jobs", methods=["POST"]),
-    Rule("/v1/user_jobs/<job_id>", endpoint="user_job", methods=["GET"]),
-]

@@ -15,7 +15,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .world import RENDER_COST, Cell, Column, Engine, Job, Layer, Resource, Row, World
+from .blobs import BlobStore
+from .renders import RENDER_COST, add_render_output
+from .workspace import Cell, Column, Engine, Layer, Row, UserJob
+from .world import World
 
 XSS = "<img src=x onerror=alert(1)>"
 BASE_MS = 1772366400000  # 2026-03-01T12:00:00Z
@@ -56,35 +59,6 @@ UPLOADS = [("product-hero.png", "background.png", "image", True),
            (f"{XSS}.png", "background.png", "image", False)]
 
 
-def add_resource(world: World, path: str, sample: str, file_name: str, kind: str,
-                 created_ms: int, thumb: str | None = None, **fields: Any) -> Resource:
-    """Register a content resource and serve its file (and thumbnail) on the CDN."""
-    rid = world.new_id("resource", 4800)
-    blob = world.blobs.add_file(path, sample)
-    thumb_path = None
-    if thumb is not None:
-        stem, ext = path.rsplit("/", 1)[1].rsplit(".", 1)[0], thumb.rsplit(".", 1)[1]
-        thumb_path = f"/uploads/{stem}_thumb.{ext}" if path.startswith("/uploads/") \
-            else f"/thumbnails/{stem}.{ext}"
-        world.blobs.add_file(thumb_path, thumb)
-    res = Resource(rid, path, file_name, blob.content_type, kind, created_ms,
-                   thumb_path=thumb_path, **fields)
-    world.resources[rid] = res
-    return res
-
-
-def add_render_output(world: World, job: Job, thumbnail: bool) -> Resource:
-    """Create the MP4 (+ JPEG) content resource of a completed render job."""
-    res = add_resource(world, f"/outputs/render_{job.id}.mp4", f"{job.sample}.mp4",
-                       f"render_{job.id}.mp4", "video", job.updated_ms or job.created_ms,
-                       thumb=f"{job.sample}.jpg" if thumbnail else None,
-                       project_id=job.engine_id, generator_id=job.id,
-                       generator_type="video_render", is_render=True,
-                       object_type="Video" if job.id % 2 else "video")
-    job.resource_ids = [res.id]
-    return res
-
-
 class _Builder:
     """Populates a World from the ENGINES table with a seeded RNG."""
 
@@ -93,8 +67,10 @@ class _Builder:
         self.hooks = list(HOOKS)
         self.rng.shuffle(self.hooks)
 
-    def job(self, kind: str, job_type: str, status: str, created_ms: int, **fields: Any) -> Job:
-        job = Job(id=self.world.new_id("job", 56000), kind=kind, user_job_type=job_type,
+    def job(self, kind: str, job_type: str, status: str, created_ms: int,
+            **fields: Any) -> UserJob:
+        """A seeded (clock-frozen) user job, registered in the world."""
+        job = UserJob(id=self.world.new_id("job", 56000), kind=kind, user_job_type=job_type,
                   status=status, created_ms=created_ms, updated_ms=created_ms + 90_000,
                   **fields)
         self.world.jobs[job.id] = job
@@ -120,10 +96,10 @@ class _Builder:
             return
         folder = "/uploads" if kind == "image" else "/outputs"
         ext = sample.rsplit(".", 1)[1]
-        res = add_resource(self.world, f"{folder}/{prefix}_{job.id}.{ext}", sample,
-                           f"{prefix}_{job.id}.{ext}", kind, ms, thumb=thumb,
-                           project_id=engine, generator_id=job.id, generator_type=job_type,
-                           object_type=kind)
+        res = self.world.add_resource(
+            f"{folder}/{prefix}_{job.id}.{ext}", sample, f"{prefix}_{job.id}.{ext}", kind, ms,
+            thumb=thumb, project_id=engine, generator_id=job.id, generator_type=job_type,
+            object_type=kind)
         job.resource_ids = [res.id]
         layer.src_resource = res.id
 
@@ -194,19 +170,26 @@ class _Builder:
         return self.hooks.pop()
 
     def uploads(self) -> None:
+        """The uploaded files of the UPLOADS table (no generator, some with thumbnails)."""
         for i, (name, sample, kind, thumb) in enumerate(UPLOADS):
             token = f"{self.rng.getrandbits(48):012x}"
             ext = sample.rsplit(".", 1)[1]
-            add_resource(self.world, f"/uploads/{token}.{ext}", sample, name, kind,
-                         BASE_MS - (i + 1) * DAY_MS, thumb=sample if thumb and kind == "image"
-                         else (sample.replace(".mp4", ".jpg") if thumb else None),
-                         object_type=kind.capitalize() if i % 2 else kind)
+            self.world.add_resource(
+                f"/uploads/{token}.{ext}", sample, name, kind, BASE_MS - (i + 1) * DAY_MS,
+                thumb=sample if thumb and kind == "image"
+                else (sample.replace(".mp4", ".jpg") if thumb else None),
+                object_type=kind.capitalize() if i % 2 else kind)
 
 
-def populate(world: World, seed: int) -> None:
-    """Fill ``world`` with the deterministic seeded data for ``seed``."""
+def seeded_world(*, seed: int, blobs: BlobStore, cdn_base: str, agent_id: str,
+                 render_seconds: float, publish_seconds: float, credits: int) -> World:
+    """A new World filled with the deterministic demo workspace for ``seed``."""
+    world = World(blobs=blobs, cdn_base=cdn_base, agent_id=agent_id,
+                  render_seconds=render_seconds, publish_seconds=publish_seconds,
+                  credits=credits)
     builder = _Builder(world, seed)
     builder.uploads()
     for index, spec in enumerate(ENGINES):
         engine = builder.engine(index, spec)
         world.engines[engine.id] = engine
+    return world

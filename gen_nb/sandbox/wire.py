@@ -1,4 +1,5 @@
-"""JSON shapes of sandbox objects, as GEN's docs show them (see gen-api-examples.json).
+"""How the sandbox API writes its objects on the wire: the JSON shapes GEN's docs show (see
+gen-api-examples.json), plus ``snapshot``, everything at once for tests.
 
 Timestamps vary on purpose, like the real API: by id, an object carries ISO ``created_at``/
 ``updated_at``, epoch-millisecond ``created_at_ts``/``updated_at_ts``, both, or neither.
@@ -10,7 +11,10 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from .world import Cell, Engine, Job, Layer, Resource, World
+from .publish import post_json
+from .timeline import advance
+from .workspace import Cell, Engine, Layer, Resource, UserJob
+from .world import World
 
 
 def iso(ms: int) -> str:
@@ -36,11 +40,12 @@ def output(world: World, res: Resource) -> dict[str, Any]:
             "object_type": res.object_type, "type": "output"}
 
 
-def outputs(world: World, job: Job) -> list[dict[str, Any]]:
+def outputs(world: World, job: UserJob) -> list[dict[str, Any]]:
+    """A job's ``output_resources`` (deleted resources left out)."""
     return [output(world, r) for r in world.live_resources(job.resource_ids)]
 
 
-def generation(world: World, job: Job) -> dict[str, Any]:
+def generation(world: World, job: UserJob) -> dict[str, Any]:
     """``GET /v1/generations/{id}``."""
     return {"id": job.id, "status": job.status, "user_job_type": job.user_job_type,
             "result": copy.deepcopy(job.result), "failed_reason": job.failed_reason,
@@ -48,7 +53,7 @@ def generation(world: World, job: Job) -> dict[str, Any]:
             **stamps(job.id, job.created_ms, job.updated_ms)}
 
 
-def job_brief(world: World, job: Job) -> dict[str, Any]:
+def job_brief(world: World, job: UserJob) -> dict[str, Any]:
     """A job as embedded in cells and layers (``default_user_job``, ``user_jobs[]``)."""
     return {"id": job.id, "status": job.status, "failed_reason": job.failed_reason,
             "output_resources": outputs(world, job),
@@ -60,6 +65,7 @@ def _brief_or_none(world: World, job_id: int | None) -> dict[str, Any] | None:
 
 
 def layer(world: World, lay: Layer) -> dict[str, Any]:
+    """A ``video_layers[]`` item: its current job and older takes."""
     attrs: dict[str, Any] = {"from": lay.start_frame, "durationInFrames": lay.frames}
     if lay.src_resource is not None:
         attrs = {"src": world.url(world.resources[lay.src_resource].path), **attrs}
@@ -71,6 +77,7 @@ def layer(world: World, lay: Layer) -> dict[str, Any]:
 
 
 def cell(world: World, c: Cell) -> dict[str, Any]:
+    """A ``spreadsheet_cells[]`` item: value, current job, takes and layers."""
     return {"id": c.id, "value": c.value, "cell_role": "content",
             "default_user_job": _brief_or_none(world, c.job_id),
             "user_jobs": [job_brief(world, world.jobs[j]) for j in c.history],
@@ -114,7 +121,7 @@ def resource_detail(world: World, res: Resource) -> dict[str, Any]:
     return {"content_resource": body, "generator": generator}
 
 
-def remotion_job(world: World, job: Job) -> dict[str, Any]:
+def remotion_job(world: World, job: UserJob) -> dict[str, Any]:
     """A ``GET /v1/remotion_jobs`` item."""
     item: dict[str, Any] = {"created_at": iso(job.created_ms), "status": job.status}
     live = world.live_resources(job.resource_ids)
@@ -125,9 +132,14 @@ def remotion_job(world: World, job: Job) -> dict[str, Any]:
 
 
 def snapshot(world: World) -> dict[str, Any]:
-    """Everything, JSON-shaped, plus handy indexes for tests (``renders_by_status`` …)."""
-    from .publish import post_json
+    """Everything as of now, JSON-shaped, plus handy indexes for tests (``renders_by_status``
+    …). Takes the world's lock and applies the clock first."""
+    with world.lock:
+        advance(world)
+        return _everything(world)
 
+
+def _everything(world: World) -> dict[str, Any]:
     renders = [j for j in world.jobs.values() if j.kind == "render"]
     by_status: dict[str, list[int]] = {}
     for job in renders:

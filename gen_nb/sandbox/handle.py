@@ -1,12 +1,10 @@
-"""The Sandbox handle: three werkzeug servers (API, CDN, storage) in daemon threads."""
+"""The Sandbox handle: what ``gen_nb.sandbox.start()`` returns (addresses, key, faults, world)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
 import shutil
-import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -14,41 +12,24 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from . import wire
+from .api import ApiApp
 from .blobs import BlobStore
-from .cdn import CdnApp, StorageApp, StoredObject
+from .cdn import CdnApp
 from .faults import Fault, FaultRegistry
+from .instrument import Instrumented
+from .knobs import knob_table
 from .log import RequestLog, RequestRecord
-from .middleware import HANDLER_KEY, Instrumented
+from .seed import seeded_world
+from .servers import Servers
+from .storage import StorageApp, StoredObject
+from .world import World
 
 logger = logging.getLogger("gen_nb")
-
-
-class _Handler(WSGIRequestHandler):
-    """werkzeug's handler, plus connection tracking (for stop) and quiet logging."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.gen_nb_connections.add(self.connection)  # type: ignore[attr-defined]
-
-    def finish(self) -> None:
-        self.server.gen_nb_connections.discard(self.connection)  # type: ignore[attr-defined]
-        super().finish()
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        environ[HANDLER_KEY] = self
-        return environ
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        logger.debug("sandbox %s: %s", type, _redacted(self.server, message, args))
-
-
-def _redacted(server: Any, message: str, args: tuple[Any, ...]) -> str:
-    text = message % args if args else message
-    secret = getattr(server, "gen_nb_secret", "")
-    return text.replace(secret, "<redacted>") if secret else text
+NAMES = ("api", "cdn", "storage")
+PRESIGN_QUERY = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SANDBOX%2F20260301%2F"
+                 "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260301T120000Z&X-Amz-Expires=3600"
+                 "&X-Amz-SignedHeaders=host&X-Amz-Signature=")
 
 
 class Sandbox:
@@ -56,6 +37,8 @@ class Sandbox:
 
     Uploads to the storage server go to a temp folder under ``storage_dir`` (default: the
     system temp dir; e.g. ``/dev/shm`` for benchmarks), deleted by ``stop()``.
+    ``fault_header=True`` (tests only) makes every server honour the per-request
+    ``X-Sandbox-Fault`` header; by default it is ignored (and the request log says so).
 
     Example::
 
@@ -67,33 +50,31 @@ class Sandbox:
     def __init__(self, port: int = 0, host: str = "127.0.0.1", *, render_seconds: float = 6.0,
                  publish_seconds: float = 3.0, seed: int = 0, credits: int = 10_000,
                  api_key: str | None = None, agent_id: str = "1024", cdn_port: int = 0,
-                 storage_port: int = 0, storage_dir: str | Path | None = None) -> None:
+                 storage_port: int = 0, storage_dir: str | Path | None = None,
+                 fault_header: bool = False) -> None:
         self.host, self.seed, self._storage_dir = host, seed, storage_dir
         self._ports = {"api": port, "cdn": cdn_port, "storage": storage_port}
         self.api_key = api_key or f"gen_pat_sandbox_{secrets.token_hex(12)}"
         self.agent_id = str(agent_id)
+        self.fault_header = bool(fault_header)
         self.blobs = BlobStore()
         self.log = RequestLog(self.api_key)
         self.faults = FaultRegistry()
         self._stop = threading.Event()
-        self._servers: dict[str, BaseWSGIServer] = {}
+        self._servers = Servers(host, self.api_key)
         self._origins: dict[str, str] = {}
-        self._threads: list[threading.Thread] = []
         self._tmp: Path | None = None
         self._settings: dict[str, Any] = {
             "render_seconds": render_seconds, "publish_seconds": publish_seconds,
             "credits": credits}
-        self.world: Any = None
+        self.world: World | None = None
         self.cdn: CdnApp | None = None
         self.storage: StorageApp | None = None
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> Sandbox:
         """Bind the three servers, build the seeded world and serve. Returns self."""
-        from .api import ApiApp
-        from .world import World
-
-        if self._servers:
+        if self._servers.bound:
             return self
         self._stop.clear()
         self._tmp = Path(tempfile.mkdtemp(prefix="gen_nb_sandbox_", dir=self._storage_dir))
@@ -101,51 +82,32 @@ class Sandbox:
         self.storage = StorageApp(self._tmp, secrets.token_hex(16), self.api_key)
         apps: dict[str, Any] = {"cdn": self.cdn, "storage": self.storage}
         try:
-            for name in ("api", "cdn", "storage"):
-                srv = self._servers[name] = self._bind(name, apps)
-                self._origins[name] = f"http://{self.host}:{srv.server_port}"
-            self.world = World(seed=self.seed, blobs=self.blobs, cdn_base=self.cdn_base,
-                               agent_id=self.agent_id, **self._settings)
-            apps["api"] = ApiApp(self.world, self.api_key, self.agent_id)
+            for name in NAMES:
+                self._origins[name] = self._servers.bind(name, self._ports[name],
+                                                         self._instrumented(name, apps))
+            self.world = seeded_world(seed=self.seed, blobs=self.blobs, cdn_base=self.cdn_base,
+                                      agent_id=self.agent_id, **self._settings)
+            apps["api"] = ApiApp(self.world, self.api_key)
         except BaseException:
             self.stop()
             raise
-        for name, srv in self._servers.items():
-            thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name=f"gen_nb-sandbox-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._servers.serve()
         logger.info("sandbox started at %s (cdn %s)", self.url, self.cdn_base)
         return self
 
-    def _bind(self, name: str, apps: dict[str, Any]) -> BaseWSGIServer:
+    def _instrumented(self, name: str, apps: dict[str, Any]) -> Instrumented:
+        """Server ``name``'s app (looked up per request: the API app exists only once the
+        world, which needs the CDN's address, is built), wrapped in the log and faults."""
         def late_app(environ: dict[str, Any], start_response: Any) -> Any:
             return apps[name](environ, start_response)
 
-        app = Instrumented(late_app, name, self.log, self.faults, self._stop)
-        srv = make_server(self.host, self._ports[name], app, threaded=True,
-                          request_handler=_Handler)
-        srv.block_on_close = False  # type: ignore[attr-defined]
-        srv.gen_nb_connections = set()  # type: ignore[attr-defined]
-        srv.gen_nb_secret = self.api_key  # type: ignore[attr-defined]
-        srv.log = lambda type, message, *args: logger.warning(  # type: ignore[method-assign]
-            "sandbox server %s: %s", type, _redacted(srv, message, args))
-        return srv
+        return Instrumented(late_app, name, self.log, self.faults, self._stop,
+                            fault_header=self.fault_header)
 
     def stop(self) -> None:
         """Stop serving, drop open connections, delete stored uploads. Idempotent."""
+        self._servers.stop()  # connections first: a stalled answer must not finish instead
         self._stop.set()
-        for srv in self._servers.values():
-            if self._threads:  # shutdown() would wait forever on a loop that never ran
-                srv.shutdown()
-            srv.server_close()
-            for conn in list(srv.gen_nb_connections):  # type: ignore[attr-defined]
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._servers.clear()
-        self._threads.clear()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -157,7 +119,7 @@ class Sandbox:
         self.stop()
 
     def __repr__(self) -> str:
-        state = "running" if self._servers else "stopped"
+        state = "running" if self._servers.bound else "stopped"
         api = self._origins.get("api", "-")
         return f"<Sandbox {state} api={api!r} agent_id={self.agent_id!r}>"
 
@@ -186,7 +148,7 @@ class Sandbox:
 
     @property
     def storage_base(self) -> str:
-        """Storage origin (S3-presigned-PUT-like)."""
+        """Storage origin (S3-presigned-URL-like)."""
         return self._origin("storage")
 
     # CDN objects -------------------------------------------------------------------------
@@ -219,14 +181,20 @@ class Sandbox:
         return self.cdn_base + self.cdn.add_redirect(target_url)
 
     # storage -----------------------------------------------------------------------------
-    def storage_put_url(self, key: str = "out.mp4", bucket: str = "sandbox-bucket") -> str:
-        """A presigned-style PUT URL for ``bucket/key`` on the storage server."""
+    def storage_url(self, key: str = "out.mp4", bucket: str = "sandbox-bucket",
+                    method: str = "PUT") -> str:
+        """A presigned-style URL for ``method`` on ``bucket/key`` of the storage server.
+
+        PUT and POST share a signature (upload), as do GET and HEAD (read); DELETE has its own.
+        ValueError for any other method.
+        """
         assert self.storage is not None
-        sig = self.storage.signature(bucket, key)
-        query = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SANDBOX%2F20260301%2F"
-                 "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260301T120000Z&X-Amz-Expires=3600"
-                 f"&X-Amz-SignedHeaders=host&X-Amz-Signature={sig}")
-        return f"{self.storage_base}/{quote(bucket)}/{quote(key)}?{query}"
+        sig = self.storage.signature(method, bucket, key)
+        return f"{self.storage_base}/{quote(bucket)}/{quote(key)}?{PRESIGN_QUERY}{sig}"
+
+    def storage_put_url(self, key: str = "out.mp4", bucket: str = "sandbox-bucket") -> str:
+        """A presigned-style PUT URL for ``bucket/key`` (``storage_url(key, bucket, "PUT")``)."""
+        return self.storage_url(key, bucket, "PUT")
 
     def storage_object(self, key: str) -> StoredObject | None:
         """What the storage server received for ``key`` (or ``bucket/key``), or None."""
@@ -245,73 +213,83 @@ class Sandbox:
 
     def inject(self, server: str | None = "cdn", path: str | None = None,
                method: str | None = None, times: int | None = None, **knobs: Any) -> Fault:
-        """Make matching requests misbehave; see ``gen_nb.sandbox.faults`` for the knobs.
+        """Make matching requests misbehave.
 
-        ``path`` is a prefix, or an fnmatch pattern if it contains ``* ? [``. ``times`` limits
-        the fault to the next N matching requests. ValueError on unknown knobs.
+        ``server`` is "api", "cdn", "storage" or None (all). ``path`` is a prefix, or an
+        fnmatch pattern if it contains ``* ? [``. ``times`` limits the fault to the next N
+        matching requests. ValueError on unknown knobs.
         Example: ``sb.inject("cdn", path="/outputs/", drop_after=65536, times=1)``.
+        The knobs (from ``gen_nb.sandbox.knobs.KNOBS``):
         """
         return self.faults.inject(server, path, method, times, knobs)
+
+    inject.__doc__ = (inject.__doc__ or "").rstrip() + "\n\n" + knob_table(" " * 8) + "\n"
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self.faults.clear()
 
     # world -------------------------------------------------------------------------------
+    def _world(self) -> World:
+        if self.world is None:
+            raise RuntimeError("the sandbox was never started; call start() first")
+        return self.world
+
     @property
     def seed_data(self) -> MappingProxyType[str, Any]:
         """Read-only snapshot of the world (engines, generations, resources, posts, …)."""
-        return MappingProxyType(self.world.snapshot())
+        return MappingProxyType(wire.snapshot(self._world()))
 
     @property
     def credits(self) -> int:
         """Remaining render credits (settable; 0 makes renders fail with 422)."""
-        return int(self.world.credits)
+        return int(self._world().credits)
 
     @credits.setter
     def credits(self, value: int) -> None:
-        self.world.credits = int(value)
+        self._world().credits = int(value)
 
     @property
     def render_seconds(self) -> float:
         """How long a started render takes (settable)."""
-        return float(self.world.render_seconds)
+        return float(self._world().render_seconds)
 
     @render_seconds.setter
     def render_seconds(self, value: float) -> None:
-        self.world.render_seconds = float(value)
+        self._world().render_seconds = float(value)
 
     @property
     def publish_seconds(self) -> float:
         """How long a post takes to publish (settable)."""
-        return float(self.world.publish_seconds)
+        return float(self._world().publish_seconds)
 
     @publish_seconds.setter
     def publish_seconds(self, value: float) -> None:
-        self.world.publish_seconds = float(value)
+        self._world().publish_seconds = float(value)
 
     @property
     def confirm_ttl(self) -> float:
         """Seconds a two-phase delete's confirm_token stays valid (settable; default 300)."""
-        return float(self.world.confirm_ttl)
+        return float(self._world().confirm_ttl)
 
     @confirm_ttl.setter
     def confirm_ttl(self, value: float) -> None:
-        self.world.confirm_ttl = float(value)
+        self._world().confirm_ttl = float(value)
 
     def fail_next_renders(self, count: int = 1, reason: str = "Render failed in the sandbox"
                           ) -> None:
         """Make the next ``count`` renders started through the API end ``failed``."""
-        with self.world.lock:
-            self.world.fail_next.extend([reason] * count)
+        world = self._world()
+        with world.lock:
+            world.fail_next.extend([reason] * count)
 
     @property
     def delete_status(self) -> int | None:
         """Status of a plain DELETE: 200 (empty body), 204, or None to alternate (default)."""
-        return self.world.delete_status
+        return self._world().delete_status
 
     @delete_status.setter
     def delete_status(self, value: int | None) -> None:
         if value not in (None, 200, 204):
             raise ValueError("delete_status must be 200, 204 or None")
-        self.world.delete_status = value
+        self._world().delete_status = value
