@@ -269,3 +269,56 @@ def test_destination_problems_are_transfer_errors_with_advice(server, tmp_path) 
     with pytest.raises(TransferError, match="folder is expected|choose another"):
         gen_nb.download(server.url("/d.bin"), blocker / "sub" / "d.bin", progress=False)
     assert Path(blocker).read_text() == "x"
+
+
+@pytest.fixture()
+def read_only_folder(tmp_path: Path):
+    """A folder gen_nb cannot write to: a read-only tmpfs as root (root ignores chmod)."""
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+                          capture_output=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr!r}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_read_only_folder_is_a_transfer_error_with_advice(server, read_only_folder) -> None:
+    @server.route("/ro.bin")
+    def body(request: Request, conn: Conn) -> None:
+        conn.answer(200, V1)
+
+    with pytest.raises(TransferError, match="read-only|may not write") as info:
+        gen_nb.download(server.url("/ro.bin"), read_only_folder, progress=False)
+    assert "choose" in str(info.value) and isinstance(info.value, GenError)
+
+
+def test_userinfo_is_never_stored_shown_or_logged(server, tmp_path, caplog,
+                                                  fast_transfer_retries) -> None:
+    cut = [4000]
+
+    @server.route("/u.bin")
+    def body(request: Request, conn: Conn) -> None:
+        start = _range_start(request)
+        headers = {"ETag": '"u"', "Content-Length": str(len(V1) - start)}
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{len(V1) - 1}/{len(V1)}"
+        conn.head(206 if start else 200, headers)
+        conn.write(V1[start:cut.pop() if cut else len(V1)])
+
+    url = f"http://alice:hunter2@127.0.0.1:{server.port}/u.bin?X-Amz-Signature=s3cr3t"
+    with caplog.at_level("DEBUG", logger="gen_nb"):
+        result = gen_nb.download(url, tmp_path, progress=False)
+    stored = "".join(p.read_text() for p in tmp_path.iterdir() if p.suffix != ".bin")
+    for text in (stored, caplog.text, repr(result)):
+        assert "hunter2" not in text and "alice" not in text and "s3cr3t" not in text

@@ -125,8 +125,9 @@ class FakeClient:
                 on_update(self._post(state))
         return self._post(self.post_states[-1])
 
-    def delete_resource(self, rid: str, *, confirm: bool = False,
-                        dry_run: bool = False) -> DeletePlan:
+    def delete_resource(self, rid: str, *, confirm: bool = False, dry_run: bool = False,
+                        plan: DeletePlan | None = None) -> DeletePlan:
+        assert plan is None or plan.resource_id == rid   # a confirm names the plan it shows
         self.calls.append(("delete", (rid, confirm, dry_run)))
         return DeletePlan(resource_id=rid, file_name="r.mp4", deleted=confirm and not dry_run,
                           would_destroy={"content_resources": [rid]},

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen_nb.api.errors import DestinationExistsError, UsageError
+from gen_nb.api.errors import DestinationExistsError, GenError, UsageError
 from gen_nb.api.redact import redact_url
 from gen_nb.api.settings import TransferOptions, download_dir
 from gen_nb.transfer.files import destination_error
@@ -155,9 +155,15 @@ def download_to(source: Source, target: Target, reporter: Progress, options: Tra
                         expected_sha256=expected_sha256, about=dict(source.about))
 
     def locked() -> DownloadResult:
-        with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=cancel,
-                             what=str(target.path)):
-            return _locked(task, started)
+        try:
+            with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=cancel,
+                                 what=str(target.path)):
+                return _locked(task, started)
+        except GenError:
+            raise
+        except OSError as exc:          # the destination itself: say what and what to do
+            where = Path(exc.filename) if exc.filename else target.path
+            raise destination_error(exc, where) from exc
 
     return reporter.run(locked, lambda result: "already there" if result.skipped else None)
 

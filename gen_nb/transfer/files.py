@@ -12,15 +12,21 @@ swaps the directory entry and never writes through a link at the target).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import json
 import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any, TypeVar
 
 from gen_nb.api.errors import TransferError
 
-__all__ = ["LinkRefused", "destination_error", "open_owned", "remove_quietly", "replace_file"]
+__all__ = ["LinkRefused", "destination_error", "open_owned", "read_record", "remove_quietly",
+           "replace_file"]
+
+T = TypeVar("T")
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -124,3 +130,19 @@ def destination_error(exc: OSError, path: Path, doing: str = "writing") -> Trans
     advice = _ADVICE.get(exc.errno or 0, "check the folder and try again")
     cls = InsufficientSpaceError if exc.errno in (errno.ENOSPC, errno.EDQUOT) else TransferError
     return cls(f"Could not {doing} {path}: {exc.strerror or exc} — {advice}.")
+
+
+def read_record(cls: type[T], text: str, version: int) -> T | None:
+    """A versioned dataclass (sidecar, manifest line) from JSON; None for anything else:
+    not JSON, not an object, another version, or fields the class does not take."""
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != version:
+        return None
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    try:
+        return cls(**{k: v for k, v in data.items() if k in known})
+    except TypeError:
+        return None

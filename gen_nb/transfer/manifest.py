@@ -23,12 +23,12 @@ import datetime as _dt
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gen_nb.api.redact import strip_url
-from gen_nb.transfer.files import open_owned
+from gen_nb.transfer.files import open_owned, read_record
 from gen_nb.transfer.headers import query_digest
 
 __all__ = ["MANIFEST_NAME", "Manifest", "Record", "manifest_for", "record_for"]
@@ -62,19 +62,10 @@ class Record:
     @classmethod
     def from_json(cls, line: str) -> Record | None:
         """The record on one line, or None for a line that is not one we understand."""
-        try:
-            data = json.loads(line)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(data, dict) or data.get("version") != VERSION:
-            return None
-        known = {f.name for f in fields(cls)}
-        try:
-            record = cls(**{k: v for k, v in data.items() if k in known})
-        except TypeError:
-            return None
-        ok = isinstance(record.path, str) and isinstance(record.size, int) and \
-            isinstance(record.sha256, str) and isinstance(record.source_url, str)
+        record = read_record(cls, line, VERSION)
+        ok = record is not None and isinstance(record.path, str) and \
+            isinstance(record.size, int) and isinstance(record.sha256, str) and \
+            isinstance(record.source_url, str)
         return record if ok else None
 
     def same_source(self, url: str) -> bool:

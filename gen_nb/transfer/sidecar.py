@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen_nb.transfer.files import replace_file
+from gen_nb.transfer.files import read_record, replace_file
 from gen_nb.transfer.headers import split_url, strong_validator
 
 __all__ = ["Sidecar"]
@@ -69,18 +69,9 @@ class Sidecar:
     @classmethod
     def from_json(cls, text: str) -> Sidecar | None:
         """Parse a sidecar; None when it is not one we understand (it is then ignored)."""
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            return None
-        if not isinstance(data, dict) or data.get("version") != SIDECAR_VERSION:
-            return None
-        fields: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        try:
-            sidecar = cls(**fields)
-        except TypeError:
-            return None
-        if not _valid_fields(sidecar) or not _valid_segments(sidecar.segments):
+        sidecar = read_record(cls, text, SIDECAR_VERSION)
+        if sidecar is None or not _valid_fields(sidecar) or \
+                not _valid_segments(sidecar.segments):
             return None
         return sidecar
 

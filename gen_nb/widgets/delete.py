@@ -130,13 +130,14 @@ class DeleteButton(WorkerPanel):
         set_visible(self.cancel_button, True)
 
     def _delete(self) -> None:
-        plan = self.plan  # delete exactly what the user was shown
-        if plan is None or self._worker.running:
+        plan = self.plan  # delete exactly what the user was shown, once
+        if plan is None or plan.deleted or self.deleted or self._worker.running:
             return
         rid = str(plan.resource_id)
         self._busy("deleting…")
-        self._worker.start(lambda _c: self._client.delete_resource(rid, confirm=True),
-                           self._finished, self._failed)
+        self._worker.start(
+            lambda _c: self._client.delete_resource(rid, confirm=True, plan=plan),
+            self._finished, self._failed)
 
     def _finished(self, plan: Any) -> None:
         self.deleted = True
@@ -150,8 +151,24 @@ class DeleteButton(WorkerPanel):
         self._done_callbacks(plan)
 
     def _failed(self, exc: BaseException) -> None:
+        larger = getattr(exc, "plan", None)
+        if larger is not None and self.plan is not None and \
+                str(larger.resource_id) == self.resource_id:
+            self._ask_again(larger)     # the server's plan goes further: show it, ask again
+            return
         self._idle()
         show_error(self.message, exc)
+
+    def _ask_again(self, server_plan: Any) -> None:
+        self.plan = server_plan
+        self._idle()
+        self.plan_box.children = [self._line(text) for text in plan_lines(server_plan)]
+        show_message(self.message, "GEN says this delete destroys more than shown before (the "
+                     "list above). Nothing was deleted. Click “Confirm delete” again to delete "
+                     "all of it, or Cancel.", bad=True)
+        set_visible(self.button, False)
+        set_visible(self.confirm_button, True)
+        set_visible(self.cancel_button, True)
 
     @staticmethod
     def _line(text: str) -> w.Label:
