@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _moto import moto  # noqa: F401  (the S3 server fixture, for every test module)
 
 SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"
 _POSIX_EXTRAS = ("setxattr", "getxattr", "posix_fadvise", "posix_fallocate", "pwrite", "preadv",
@@ -48,10 +49,15 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
-    """The real emulator on 127.0.0.1 (three ports: API, CDN, storage), shared by the session."""
+    """The real emulator on 127.0.0.1 (three ports: API, CDN, storage), shared by the session.
+
+    It runs the *hostile* world: the demo workspace plus an ``<img onerror>`` engine title,
+    hook and upload name, odd unicode and a NUL byte (``seed_data["xss"]`` is the XSS string),
+    so every test that shows API text also tests its escaping.
+    """
     from gen_nb import sandbox as sandbox_mod
 
-    handle = sandbox_mod.start(render_seconds=3.0, publish_seconds=2.0)
+    handle = sandbox_mod.start(render_seconds=3.0, publish_seconds=2.0, world="hostile")
     try:
         yield handle
     finally:
@@ -97,7 +103,8 @@ def download_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def notebook_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """``notebook_run(name)`` executes notebooks/<name> once per session, in its own sandbox."""
+    """``notebook_run(name)`` executes notebooks/<name> once per session, in its own sandbox
+    (the default demo world: what a class sees)."""
     from notebook_harness import NotebookRun, execute_notebook
 
     from gen_nb import sandbox as sandbox_mod

@@ -1,9 +1,10 @@
 """The notebook harness: execute a notebook of notebooks/ against a sandbox and read the result.
 
 The session fixture ``notebook_run`` (tests/conftest.py) is built on it.
-Each notebook runs once per session, in its own sandbox (a notebook that deletes or publishes
-cannot change what the next one sees), in a temp copy of notebooks/, with a python3 kernel that
-is exactly this interpreter (the repo's .venv). Per-notebook assertions reuse that run:
+Each notebook runs once per session, in its own sandbox on the default (demo) world, as a class
+would see it (a notebook that deletes or publishes cannot change what the next one sees), in a
+temp copy of notebooks/, with a python3 kernel that is exactly this interpreter (the repo's
+.venv). Per-notebook assertions reuse that run:
 
     def test_download_notebook_lands_the_file(notebook_run: NotebookRunner) -> None:
         run = notebook_run("02_download.ipynb")
@@ -109,7 +110,10 @@ def kernel_env(sandbox: Any, download_dir: Path) -> dict[str, str]:
 
 
 def execute_notebook(name: str, workdir: Path, sandbox: Any) -> NotebookRun:
-    """Copy notebooks/ into workdir and run ``name`` there against ``sandbox``."""
+    """Copy notebooks/ into workdir and run ``name`` there against ``sandbox``, which must
+    serve the default (demo) world: notebooks are checked against what a class sees."""
+    if sandbox.world_name != "demo":
+        raise ValueError(f"notebooks run on the demo world, not {sandbox.world_name!r}")
     shutil.copytree(NOTEBOOK_DIR, workdir / "notebooks", ignore=shutil.ignore_patterns(
         ".ipynb_checkpoints", "executed-*"))
     cwd = workdir / "notebooks"

@@ -103,8 +103,29 @@ def test_tour_lists_renders_with_thumbnails_from_urls(notebook_run: NotebookRunn
     assert cdn_urls(run, ".jpg"), "no thumbnail URL in the styled table"
     html = html_output(run) + "".join(str(s.get("value", ""))
                                       for s in run.widgets_named("HTMLModel"))
-    assert "&lt;img src=x onerror" in html, "the engine titled <img …> is not in the table"
-    assert "<img src=x onerror" not in html, "an API string reached HTML unescaped"
+    for title in ("Meet Aurora: our lightest earbuds yet", "Launch teasers", "Recipe shorts",
+                  "Weekly tips", "Plan your week in 10 minutes"):
+        assert title in html, f"{title!r} is not in the table"
+    assert "onerror" not in run.saved_path.read_text(), "the demo world shows a test string"
+
+
+def test_tour_follows_a_render_live(notebook_run: NotebookRunner) -> None:
+    """The seeded processing render moves once the tour watches it, and finishes."""
+    run = notebook_run("00_tour.ipynb")
+    text = run.text_output()
+    watched = re.search(r"^#(\d+) '[^']+' \([^)]+\) is processing$", text, re.MULTILINE)
+    assert watched, text
+    assert "  now: completed" in text
+    done = re.search(rf"^#{watched.group(1)} completed: (\S+)$", text, re.MULTILINE)
+    assert done and run.sandbox.media_sha256(done.group(1))
+
+
+def test_tour_gives_the_stream_tab_a_sandbox_bucket(notebook_run: NotebookRunner) -> None:
+    run = notebook_run("00_tour.ipynb")
+    shown = only_printed(run, "Stream tab destination:")
+    assert shown.endswith("/sandbox-bucket/tour/render.mp4 (+ signature)"), shown
+    values = [s.get("value", "") for s in run.widgets_named("TextModel")]
+    assert any("/sandbox-bucket/tour/render.mp4?" in v for v in values), values
 
 
 # --- 01 find the URL ---------------------------------------------------------------------------
@@ -181,6 +202,16 @@ def test_stream_to_storage_stores_the_same_bytes(notebook_run: NotebookRunner) -
     assert f"streamed {size} bytes → HTTP 200" in run.text_output()
 
 
+def test_stream_to_storage_keeps_its_bucket_for_the_panel(notebook_run: NotebookRunner) -> None:
+    """The StreamPanel comes with a destination in a bucket that is still there to use."""
+    run = notebook_run("03_stream_to_storage.ipynb")
+    assert "nothing yet: click Stream above" in run.text_output()
+    values = [s.get("value", "") for s in run.widgets_named("TextModel")]
+    assert any("/sandbox-bucket/exports/from-the-panel.mp4?" in v for v in values), values
+    code = "".join(c.source for c in run.nb.cells if c.cell_type == "code")
+    assert "bucket.stop()" not in code, "the bucket is stopped before anyone can click Stream"
+
+
 def test_stream_to_storage_shows_why_the_raw_pipe_fails(notebook_run: NotebookRunner) -> None:
     run = notebook_run("03_stream_to_storage.ipynb")
     assert re.search(r"chunked pipe → (411|501)\b", run.text_output())
@@ -192,7 +223,11 @@ def test_stream_to_storage_shows_why_the_raw_pipe_fails(notebook_run: NotebookRu
 def test_publish_follows_the_post_to_published(notebook_run: NotebookRunner) -> None:
     run = notebook_run("04_publish_by_url.ipynb")
     assert only_printed(run, "final state:") == "published"
-    assert re.search(r"tiktok: https://\S+", run.text_output())
+    link = re.search(rf"tiktok: ({re.escape(run.sandbox.url)}/sandbox/posts/tiktok/\d+)$",
+                     run.text_output(), re.MULTILINE)
+    assert link, run.text_output()
+    page = requests.get(link.group(1), timeout=30)
+    assert page.status_code == 200 and "not published anywhere" in page.text
 
 
 def test_publish_shows_rule_violations_before_sending(notebook_run: NotebookRunner) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from gen_nb.sandbox import make_media
+from gen_nb.sandbox.media_kit import audio, cards, ffmpeg, speech, title_cards, typography
 
 MEDIA = Path(make_media.MEDIA_DIR)
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,23 +243,23 @@ def test_catalog_keeps_the_legacy_sample_names() -> None:
 
 # --- what the files are ------------------------------------------------------------------------
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.stem)
-def test_render_clip_is_vertical_h264_baseline_with_aac(card: make_media.Card) -> None:
+def test_render_clip_is_vertical_h264_baseline_with_aac(card: cards.Card) -> None:
     info = mp4_info(MEDIA / card.video)
     assert info["top"].index("moov") < info["top"].index("mdat"), "+faststart"
     handlers = {t["handler"]: t for t in info["tracks"]}
     assert set(handlers) == {"vide", "soun"}
     video = handlers["vide"]
     assert video["codec"] == "avc1" and video["profile"] == 66          # H.264 baseline
-    assert (video["width"], video["height"]) == (make_media.WIDTH, make_media.HEIGHT)
-    assert video["entry_size"] == (make_media.WIDTH, make_media.HEIGHT)
+    assert (video["width"], video["height"]) == (cards.WIDTH, cards.HEIGHT)
+    assert video["entry_size"] == (cards.WIDTH, cards.HEIGHT)
     assert video["width"] * 16 == video["height"] * 9
     assert handlers["soun"]["codec"] == "mp4a"
-    assert abs(info["duration"] - make_media.CARD_SECONDS) < 0.15
-    assert jpeg_size(MEDIA / card.thumbnail) == (make_media.WIDTH, make_media.HEIGHT)
+    assert abs(info["duration"] - cards.CARD_SECONDS) < 0.15
+    assert jpeg_size(MEDIA / card.thumbnail) == (cards.WIDTH, cards.HEIGHT)
 
 
 @pytest.mark.parametrize("sample", BROLLS, ids=lambda s: s.file)
-def test_broll_is_vertical_video_without_audio(sample: make_media.LayerSample) -> None:
+def test_broll_is_vertical_video_without_audio(sample: cards.LayerSample) -> None:
     info = mp4_info(MEDIA / sample.file)
     assert [t["handler"] for t in info["tracks"]] == ["vide"]
     video = info["tracks"][0]
@@ -271,7 +272,7 @@ def test_broll_is_vertical_video_without_audio(sample: make_media.LayerSample) -
 
 
 def test_backgrounds_are_vertical_images() -> None:
-    w, h = make_media.WIDTH, make_media.HEIGHT
+    w, h = cards.WIDTH, cards.HEIGHT
     assert jpeg_size(MEDIA / "background.jpg") == (w, h)
     assert png_size(MEDIA / "background.png") == (w, h)
 
@@ -279,19 +280,19 @@ def test_backgrounds_are_vertical_images() -> None:
 @pytest.mark.parametrize("name", [s.file for s in make_media.LAYER_SAMPLES if s.kind == "audio"])
 def test_voiceover_is_a_bare_mono_mp3_of_the_catalog_length(name: str) -> None:
     info = mp3_info(MEDIA / name)                  # also proves: no ID3 tag, no Xing frame
-    assert info["rate"] == make_media.VOICE_RATE and info["mono"]
-    assert abs(info["duration"] - make_media.VOICE_SECONDS) < 0.2
+    assert info["rate"] == cards.VOICE_RATE and info["mono"]
+    assert abs(info["duration"] - cards.VOICE_SECONDS) < 0.2
 
 
 def test_voiceovers_differ_per_style() -> None:
     voices = [s.file for s in make_media.LAYER_SAMPLES if s.layer == "voiceover"]
-    assert len(voices) == len(make_media.ENGINE_THEMES) + 1
+    assert len(voices) == len(cards.ENGINE_THEMES) + 1
     assert len({(MEDIA / v).read_bytes() for v in voices}) == len(voices)
 
 
 def test_ffmpeg_reads_every_clip_as_browser_playable() -> None:
     _needs_ffmpeg()
-    exe = make_media.ffmpeg_exe()
+    exe = ffmpeg.ffmpeg_exe()
     for card in CARDS[:3]:
         proc = subprocess.run([exe, "-hide_banner", "-i", str(MEDIA / card.video)],
                               capture_output=True, text=True, timeout=60, check=False)
@@ -301,70 +302,70 @@ def test_ffmpeg_reads_every_clip_as_browser_playable() -> None:
 
 # --- layout, text and sound -----------------------------------------------------------------------
 @pytest.mark.parametrize("card", CARDS, ids=lambda c: c.stem)
-def test_title_card_text_fits_and_contrasts(card: make_media.Card) -> None:
-    metrics = make_media.font_metrics()
-    layout = make_media.card_layout(card)
-    usable = make_media.WIDTH - 2 * make_media.MARGIN
+def test_title_card_text_fits_and_contrasts(card: cards.Card) -> None:
+    metrics = typography.font_metrics()
+    layout = title_cards.card_layout(card)
+    usable = cards.WIDTH - 2 * title_cards.MARGIN
     assert 1 <= len(layout["title_lines"]) <= 3 and layout["title_size"] >= 34
     assert " ".join(layout["title_lines"]) == card.title
     for line in layout["title_lines"]:
         assert metrics.width(line, layout["title_size"]) <= usable
     for line in layout["subtitle_lines"]:
         assert metrics.width(line, layout["subtitle_size"]) <= usable
-    for text in (card.title, card.subtitle, card.cta, make_media.theme(card.engine).badge,
-                 make_media.WORKSPACE_HANDLE):
+    for text in (card.title, card.subtitle, card.cta, cards.theme(card.engine).badge,
+                 cards.WORKSPACE_HANDLE):
         assert all(metrics.has(ch) for ch in text if ch != " "), text
     # everything stacks top to bottom inside the frame, clear of the CTA
     assert layout["badge_baseline"] < layout["title_baselines"][0] - layout["title_size"]
     assert layout["subtitle_baselines"][-1] < layout["handle_baseline"] < layout["cta_baseline"]
-    assert layout["cta_baseline"] + 30 < make_media.HEIGHT
+    assert layout["cta_baseline"] + 30 < cards.HEIGHT
     # WCAG: large text ≥ 3:1 on both gradient ends, the pills' text ≥ 4.5:1
-    assert make_media.contrast(card.text, card.top) >= 3.0
-    assert make_media.contrast(card.text, card.bottom) >= 3.0
-    assert make_media.contrast(card.accent_text, card.accent) >= 4.5
+    assert typography.contrast(card.text, card.top) >= 3.0
+    assert typography.contrast(card.text, card.bottom) >= 3.0
+    assert typography.contrast(card.accent_text, card.accent) >= 4.5
 
 
 def test_font_metrics_read_poppins() -> None:
-    metrics = make_media.font_metrics()
+    metrics = typography.font_metrics()
     assert metrics.units == 1000 and metrics.ascent > 0 > metrics.descent
     assert metrics.width("WW", 40) > metrics.width("ii", 40) > 0
     assert metrics.has("é") and not metrics.has("\U0001F600")
 
 
 def test_fit_text_balances_lines_and_refuses_what_cannot_fit() -> None:
-    size, lines = make_media.fit_text("Plan your week in 10 minutes", 304, (54, 40), 3)
+    size, lines = typography.fit_text("Plan your week in 10 minutes", 304, (54, 40), 3)
     assert size == 54 and len(lines) == 3
     with pytest.raises(ValueError):
-        make_media.fit_text("Supercalifragilisticexpialidocious", 100, (40,), 3)
+        typography.fit_text("Supercalifragilisticexpialidocious", 100, (40,), 3)
 
 
 def test_deterministic_math_matches_libm_closely() -> None:
     for i in range(-50, 50):
         x = i * 0.37
-        assert abs(make_media._sin(x) - math.sin(x)) < 1e-9
-        assert abs(make_media._cos(x) - math.cos(x)) < 1e-9
+        assert abs(audio.sin(x) - math.sin(x)) < 1e-9
+        assert abs(audio.cos(x) - math.cos(x)) < 1e-9
     for x in (-3.0, -0.5, -0.01, 0.0, 0.2, 1.0):
-        assert abs(make_media._exp(x) - math.exp(x)) < 1e-9 * max(1.0, math.exp(x))
-    assert abs(make_media._midi_hz(81) - 880.0) < 1e-9
-    assert abs(make_media._midi_hz(57) - 220.0) < 1e-9
+        assert abs(audio.exp(x) - math.exp(x)) < 1e-9 * max(1.0, math.exp(x))
+    assert abs(audio.midi_hz(81) - 880.0) < 1e-9
+    assert abs(audio.midi_hz(57) - 220.0) < 1e-9
 
 
 def test_synthesized_audio_is_audible_and_bounded() -> None:
-    theme = make_media.ENGINE_THEMES[0]
-    for samples, rate in ((make_media.voice(theme), make_media.VOICE_RATE),
-                          (make_media.music(theme, 0), make_media.MUSIC_RATE)):
+    theme = cards.ENGINE_THEMES[0]
+    for samples, rate in ((speech.voice(theme), cards.VOICE_RATE),
+                          (audio.music(theme, 0), cards.MUSIC_RATE)):
         assert len(samples) == int(3.0 * rate)
         assert max(abs(s) for s in samples) <= 1.0
         rms = math.sqrt(sum(s * s for s in samples) / len(samples))
         assert rms > 0.05
-    wav = make_media.wav_bytes([0.0, 0.5, -0.5], 16000)
+    wav = audio.wav_bytes([0.0, 0.5, -0.5], 16000)
     assert wav[:4] == b"RIFF" and len(wav) == 44 + 6
 
 
 # --- regeneration ---------------------------------------------------------------------------------
 def test_make_media_check_regenerates_byte_identically(capsys: pytest.CaptureFixture[str]) -> None:
     _needs_ffmpeg()
-    build = (make_media.imageio_ffmpeg_version(), sys.platform, platform.machine())
+    build = (ffmpeg.imageio_ffmpeg_version(), sys.platform, platform.machine())
     if build != (make_media.IMAGEIO_FFMPEG_VERSION, "linux", "x86_64") and not os.environ.get("CI"):
         pytest.skip(f"the committed bytes come from imageio-ffmpeg "
                     f"{make_media.IMAGEIO_FFMPEG_VERSION} on linux x86_64, not {build}")

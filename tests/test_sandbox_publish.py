@@ -122,8 +122,32 @@ def test_publish_progression(sb: sandbox.Sandbox, media: str) -> None:
     seen, post = wait_post(sb, body["post_id"], {"published"})
     assert seen[-1] == "published" and "publishing" in seen
     state = post["platforms_status"][0]
-    assert state["post_url"].startswith("https://") and state["published_at"]
+    assert state["post_url"].startswith(f"{sb.url}/sandbox/posts/youtube/")
+    assert state["published_at"]
     assert post["status"] in ("success", "processing")
+
+
+def test_post_url_is_a_sandbox_page_that_says_nothing_was_published(
+        sb: sandbox.Sandbox, media: str) -> None:
+    caption = "Launch day <b>#1</b> & more"
+    body = publish(sb, platform=["tiktok"], media_url=media, description=caption,
+                   thumbnail_url="javascript:alert(1)", schedule_type="now").json()
+    _, post = wait_post(sb, body["post_id"], {"published"})
+    state = post["platforms_status"][0]
+    url = state["post_url"]
+    assert url == f"{sb.url}/sandbox/posts/tiktok/{state['platform_post_id']}"
+    assert "tiktok.com" not in url
+    page = requests.get(url, timeout=10)  # public: no key needed
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    text = page.text
+    assert "Sandbox post: not published anywhere" in text and "TikTok" in text
+    assert "Launch day &lt;b&gt;#1&lt;/b&gt; &amp; more" in text and "<b>#1" not in text
+    assert f'href="{media}"' in text and "UTC" in text
+    assert f'<video src="{media}"' in text and "javascript:" not in text  # no such poster
+    missing = requests.get(f"{sb.url}/sandbox/posts/tiktok/123", timeout=10)
+    assert missing.status_code == 404 and "No such sandbox post" in missing.text
+    wrong = requests.get(url.replace("/tiktok/", "/youtube/"), timeout=10)
+    assert wrong.status_code == 404
 
 
 def test_deleted_media_fails_with_media_fetch_failed(sb: sandbox.Sandbox) -> None:

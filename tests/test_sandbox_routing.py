@@ -66,9 +66,10 @@ def test_each_rule_and_method_is_served_by_exactly_one_endpoint() -> None:
     assert len(list(api.URLS.iter_rules())) == len(api.ROUTES.endpoints)
 
 
-def test_only_the_platform_list_is_public() -> None:
+def test_only_the_platform_list_and_the_sandbox_post_page_are_public() -> None:
+    """GEN's platform rules need no key; nor does the page a post_url opens in a browser."""
     public = {e.handler.__name__ for e in api.ROUTES.endpoints if e.public}
-    assert public == {"platforms"}
+    assert public == {"platforms", "sandbox_post_page"}
 
 
 @pytest.mark.parametrize(("method", "path", "handler"), [
@@ -81,6 +82,7 @@ def test_only_the_platform_list_is_public() -> None:
     ("PATCH", "/v1/schedule/post/1", publishing_api.post),
     ("GET", "/v1/schedule/platforms", publishing_api.platforms),
     ("GET", "/v1/user_jobs/5", publishing_api.user_job),
+    ("GET", "/sandbox/posts/tiktok/7459234100001", publishing_api.sandbox_post_page),
 ])
 def test_the_map_matches_the_registrations(method: str, path: str, handler) -> None:
     endpoint, _ = api.URLS.bind("sandbox").match(path, method)

@@ -111,3 +111,18 @@ def test_bad_paths_and_methods_are_refused_before_the_signature(sb: sandbox.Sand
     assert requests.get(sb.storage_base + "/only-a-bucket", timeout=10).status_code == 400
     patch = requests.patch(_unsigned(sb.storage_url("k.bin")), data=b"x", timeout=10)
     assert patch.status_code == 405
+
+
+def test_bucket_url_is_a_stream_destination_that_can_be_read_back(sb: sandbox.Sandbox) -> None:
+    url = sb.bucket_url("exports/render.mp4")
+    assert url == sb.storage_put_url("exports/render.mp4")
+    assert urlsplit(url).path == "/sandbox-bucket/exports/render.mp4"
+    assert requests.put(url, data=DATA, headers={"Content-Type": "video/mp4"},
+                        timeout=10).status_code == 200
+    stored = sb.bucket_object("exports/render.mp4")
+    assert stored is not None and stored.size == len(DATA) and stored.read_bytes() == DATA
+    assert stored.content_type == "video/mp4"
+    back = requests.get(sb.bucket_url("exports/render.mp4", method="GET"), timeout=10)
+    assert back.status_code == 200 and back.content == DATA
+    assert "exports/render.mp4" in sb.bucket_keys()
+    assert sb.bucket_object("exports/nothing.mp4") is None

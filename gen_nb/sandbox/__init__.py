@@ -4,12 +4,21 @@
 and returns a :class:`Sandbox` handle; ``serve()`` runs it in the foreground until Ctrl-C
 (``gen-nb sandbox``). The sandbox imports nothing else from gen_nb: it plays the server.
 
+It serves a seeded demo workspace (``seed``): three engines whose rows show the committed
+title-card renders (``samples`` reads ``media/catalog.json``), times counting back from the
+start, renders in every status; the pending and processing ones start moving when polled.
+``start(world="hostile")`` adds XSS, odd unicode and a NUL byte for escaping tests. Published
+posts link to the sandbox's own page (``post_page``), and ``sb.bucket_url(key)`` is a stream
+destination on its storage.
+
 Inside, imports point one way (a test checks the graph has no cycle): ``workspace`` (records)
 and ``errors`` → ``world`` (the state) → ``renders``, ``publish``, ``deletion`` → ``timeline``
-(the clock), ``seed`` (demo data), ``wire`` (JSON shapes) → ``routing``, ``render_api``,
-``publishing_api`` → ``api`` (the WSGI app). Beside it: ``blobs`` and ``cdn``, ``storage``;
-``knobs`` (the fault knob table), ``shaping``, ``faults``, ``instrument``, ``log``;
-``servers`` (the werkzeug servers) and ``handle`` (the :class:`Sandbox` handle).
+(the clock), ``seed`` (demo data, with ``samples``), ``wire`` (JSON shapes), ``post_page`` →
+``routing``, ``render_api``, ``publishing_api`` → ``api`` (the WSGI app). Beside it: ``blobs``
+and ``cdn``, ``storage``; ``knobs`` (the fault knob table), ``shaping``, ``faults``,
+``instrument``, ``log``; ``servers`` (the werkzeug servers) and ``handle`` (the
+:class:`Sandbox` handle). ``make_media`` and the ``media_kit`` package regenerate the
+committed media; nothing else imports them.
 
 Example::
 
@@ -18,7 +27,7 @@ Example::
         import requests
         r = requests.get(f"{sb.api_base}/vidsheet", params={"agent_id": sb.agent_id},
                          headers={"X-API-Key": sb.api_key})
-        print(r.json()[0]["title"])
+        print(r.json()[0]["title"])          # Launch teasers
 """
 
 from __future__ import annotations
@@ -40,9 +49,10 @@ def start(port: int = 0, render_seconds: float = 6.0, publish_seconds: float = 3
     """Start the sandbox in background threads and return its running handle.
 
     ``options`` go to :class:`Sandbox` (``host``, ``credits``, ``api_key``, ``agent_id``,
-    ``cdn_port``, ``storage_port``, ``storage_dir``, and ``fault_header=True`` to honour the
-    per-request ``X-Sandbox-Fault`` header, for tests). Raises OSError if a port cannot be
-    bound.
+    ``cdn_port``, ``storage_port``, ``storage_dir``, ``world="hostile"`` for the test world,
+    ``seeded_at`` to fix the time the seeded world counts back from, and
+    ``fault_header=True`` to honour the per-request ``X-Sandbox-Fault`` header, for tests).
+    Raises OSError if a port cannot be bound, ValueError for an unknown world.
     Stop it with ``sb.stop()`` or use it as a context manager.
     """
     return Sandbox(port, render_seconds=render_seconds, publish_seconds=publish_seconds,
@@ -56,6 +66,7 @@ def banner(sb: Sandbox) -> str:
         f"  API base:     {sb.api_base}",
         f"  CDN base:     {sb.cdn_base}",
         f"  Storage base: {sb.storage_base}",
+        f"  Bucket (PUT): {sb.bucket_url('exports/render.mp4')}",
         f"  API key:      {sb.api_key}",
         f"  Agent id:     {sb.agent_id}",
         "  Use it:       export GEN_API_BASE_URL=" + sb.api_base,

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import publishing_api, render_api
 from .errors import ApiError
-from .routing import Ctx, Endpoint, Routes
+from .routing import Ctx, Endpoint, Page, Routes
 from .timeline import advance
 from .world import World
 
@@ -26,7 +26,10 @@ URLS = ROUTES.url_map()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response; ``body=None`` gives an empty body (204, or 200 with no content)."""
+    """A JSON response; ``body=None`` gives an empty body (204, or 200 with no content), a
+    :class:`Page` an HTML one."""
+    if isinstance(body, Page):
+        return Response(body.html, status=status, headers=headers, mimetype="text/html")
     if body is None:
         return Response(b"", status=status, headers=headers)
     return Response(json.dumps(body), status=status, headers=headers,

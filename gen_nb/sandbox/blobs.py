@@ -29,7 +29,11 @@ CONTENT_TYPES = {
     ".safetensors": "application/octet-stream", ".bin": "application/octet-stream",
     ".json": "application/json", ".txt": "text/plain",
 }
-SEEDED_MTIME = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def _second(epoch: float) -> datetime:
+    """An aware UTC datetime of ``epoch``, whole seconds (what Last-Modified can carry)."""
+    return datetime.fromtimestamp(int(epoch), UTC)
 
 
 def content_type_for(name: str) -> str:
@@ -99,7 +103,7 @@ class Blob:
     file: Path | None = None
     seed: int | None = None
     version: int = 0
-    last_modified: datetime = SEEDED_MTIME
+    last_modified: datetime = field(default_factory=lambda: _second(time.time()))
     _etag_base: str = field(default="", repr=False)
 
     @property
@@ -136,20 +140,22 @@ class BlobStore:
         self._deleted: dict[str, float] = {}
         self._file_digest: dict[Path, str] = {}
 
-    def add_file(self, path: str, sample: str) -> Blob:
-        """Serve the committed sample file ``media/<sample>`` at ``path``."""
+    def add_file(self, path: str, sample: str, modified: float | None = None) -> Blob:
+        """Serve the committed sample file ``media/<sample>`` at ``path``, last modified at
+        ``modified`` (epoch seconds; default now)."""
         file = MEDIA_DIR / sample
         digest = self._file_digest.get(file)
         if digest is None:
             digest = self._file_digest[file] = hashlib.sha256(file.read_bytes()).hexdigest()
         blob = Blob(path, content_type_for(path), file.stat().st_size, file=file,
+                    last_modified=_second(time.time() if modified is None else modified),
                     _etag_base=digest)
         return self._put(blob)
 
     def add_generated(self, path: str, size: int, seed: int) -> Blob:
         """Serve ``size`` deterministic bytes derived from ``seed`` at ``path``."""
         blob = Blob(path, content_type_for(path), size, seed=seed,
-                    last_modified=datetime.now(UTC).replace(microsecond=0),
+                    last_modified=_second(time.time()),
                     _etag_base=f"gen:{seed}:{size}")
         return self._put(blob)
 

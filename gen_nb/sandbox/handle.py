@@ -7,6 +7,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -20,23 +21,27 @@ from .faults import Fault, FaultRegistry
 from .instrument import Instrumented
 from .knobs import knob_table
 from .log import RequestLog, RequestRecord
-from .seed import seeded_world
+from .seed import WORLDS, seeded_world
 from .servers import Servers
 from .storage import StorageApp, StoredObject
 from .world import World
 
 logger = logging.getLogger("gen_nb")
 NAMES = ("api", "cdn", "storage")
-PRESIGN_QUERY = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SANDBOX%2F20260301%2F"
-                 "us-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260301T120000Z&X-Amz-Expires=3600"
-                 "&X-Amz-SignedHeaders=host&X-Amz-Signature=")
+PRESIGN_QUERY = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=SANDBOX%2F{day}%2F"
+                 "us-east-1%2Fs3%2Faws4_request&X-Amz-Date={day}T{hms}Z&X-Amz-Expires=3600"
+                 "&X-Amz-SignedHeaders=host&X-Amz-Signature=")  # dated when the sandbox started
 
 
 class Sandbox:
     """A running (or ready to run) local GEN emulator. Use ``gen_nb.sandbox.start()``.
 
-    Uploads to the storage server go to a temp folder under ``storage_dir`` (default: the
-    system temp dir; e.g. ``/dev/shm`` for benchmarks), deleted by ``stop()``.
+    ``world`` picks the seeded workspace: ``"demo"`` (the default: what ``gen_nb.connect()``,
+    the notebooks and the app show) or ``"hostile"`` (tests: the demo plus XSS, odd unicode and
+    a NUL byte in titles and file names). Its times count back from ``seeded_at`` (epoch
+    seconds; default: when ``start()`` runs). Uploads to the storage server go to a temp
+    folder under ``storage_dir`` (default: the system temp dir; e.g. ``/dev/shm`` for
+    benchmarks), deleted by ``stop()``; ``bucket_url(key)`` is where to send them.
     ``fault_header=True`` (tests only) makes every server honour the per-request
     ``X-Sandbox-Fault`` header; by default it is ignored (and the request log says so).
 
@@ -44,14 +49,18 @@ class Sandbox:
 
         from gen_nb import sandbox
         with sandbox.start(render_seconds=1) as sb:
-            print(sb.api_base, sb.agent_id)
+            print(sb.api_base, sb.agent_id, sb.bucket_url("exports/render.mp4"))
     """
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", *, render_seconds: float = 6.0,
                  publish_seconds: float = 3.0, seed: int = 0, credits: int = 10_000,
                  api_key: str | None = None, agent_id: str = "1024", cdn_port: int = 0,
                  storage_port: int = 0, storage_dir: str | Path | None = None,
-                 fault_header: bool = False) -> None:
+                 fault_header: bool = False, world: str = "demo",
+                 seeded_at: float | None = None) -> None:
+        if world not in WORLDS:
+            raise ValueError(f"unknown sandbox world {world!r}; the worlds are "
+                             f"{', '.join(WORLDS)}")
         self.host, self.seed, self._storage_dir = host, seed, storage_dir
         self._ports = {"api": port, "cdn": cdn_port, "storage": storage_port}
         self.api_key = api_key or f"gen_pat_sandbox_{secrets.token_hex(12)}"
@@ -64,9 +73,10 @@ class Sandbox:
         self._servers = Servers(host, self.api_key)
         self._origins: dict[str, str] = {}
         self._tmp: Path | None = None
+        self._started = time.gmtime()
         self._settings: dict[str, Any] = {
             "render_seconds": render_seconds, "publish_seconds": publish_seconds,
-            "credits": credits}
+            "credits": credits, "world": world, "seeded_at": seeded_at}
         self.world: World | None = None
         self.cdn: CdnApp | None = None
         self.storage: StorageApp | None = None
@@ -77,6 +87,7 @@ class Sandbox:
         if self._servers.bound:
             return self
         self._stop.clear()
+        self._started = time.gmtime()
         self._tmp = Path(tempfile.mkdtemp(prefix="gen_nb_sandbox_", dir=self._storage_dir))
         self.cdn = CdnApp(self.blobs)
         self.storage = StorageApp(self._tmp, secrets.token_hex(16), self.api_key)
@@ -86,7 +97,7 @@ class Sandbox:
                 self._origins[name] = self._servers.bind(name, self._ports[name],
                                                          self._instrumented(name, apps))
             self.world = seeded_world(seed=self.seed, blobs=self.blobs, cdn_base=self.cdn_base,
-                                      agent_id=self.agent_id, **self._settings)
+                                      site=self.url, agent_id=self.agent_id, **self._settings)
             apps["api"] = ApiApp(self.world, self.api_key)
         except BaseException:
             self.stop()
@@ -122,6 +133,11 @@ class Sandbox:
         state = "running" if self._servers.bound else "stopped"
         api = self._origins.get("api", "-")
         return f"<Sandbox {state} api={api!r} agent_id={self.agent_id!r}>"
+
+    @property
+    def world_name(self) -> str:
+        """Which seeded workspace this sandbox serves: "demo" or "hostile"."""
+        return str(self._settings["world"])
 
     # addresses ---------------------------------------------------------------------------
     def _origin(self, name: str) -> str:
@@ -190,7 +206,9 @@ class Sandbox:
         """
         assert self.storage is not None
         sig = self.storage.signature(method, bucket, key)
-        return f"{self.storage_base}/{quote(bucket)}/{quote(key)}?{PRESIGN_QUERY}{sig}"
+        query = PRESIGN_QUERY.format(day=time.strftime("%Y%m%d", self._started),
+                                     hms=time.strftime("%H%M%S", self._started))
+        return f"{self.storage_base}/{quote(bucket)}/{quote(key)}?{query}{sig}"
 
     def storage_put_url(self, key: str = "out.mp4", bucket: str = "sandbox-bucket") -> str:
         """A presigned-style PUT URL for ``bucket/key`` (``storage_url(key, bucket, "PUT")``)."""
@@ -200,6 +218,28 @@ class Sandbox:
         """What the storage server received for ``key`` (or ``bucket/key``), or None."""
         assert self.storage is not None
         return self.storage.get(key)
+
+    def bucket_url(self, key: str = "out.mp4", method: str = "PUT") -> str:
+        """A stream destination on the sandbox's own bucket: a presigned-style URL for
+        ``method`` (PUT to upload, the default; GET to read back) on ``sandbox-bucket/key``.
+
+        Hand it to ``gen_nb.stream_to(render, url)`` or the Stream tab; afterwards
+        :meth:`bucket_object` says what arrived. ValueError for a method the storage does
+        not answer. Example::
+
+            url = sb.bucket_url("exports/render.mp4")   # → http://127.0.0.1:…/sandbox-bucket/…
+        """
+        return self.storage_url(key, "sandbox-bucket", method)
+
+    def bucket_object(self, key: str) -> StoredObject | None:
+        """What arrived in the sandbox's bucket at ``key`` (size, sha256, content type,
+        headers, ``read_bytes()``), or None if nothing did."""
+        return self.storage_object(key)
+
+    def bucket_keys(self) -> list[str]:
+        """The keys in the sandbox's bucket, sorted."""
+        assert self.storage is not None
+        return self.storage.keys("sandbox-bucket")
 
     # request log and faults --------------------------------------------------------------
     @property

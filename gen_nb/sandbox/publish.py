@@ -5,6 +5,9 @@ fetched) → ``published`` after ``publish_seconds``; if a media URL is gone at 
 platform ends ``failed`` with ``media_fetch_failed``. ``strict=false`` (the default) skips
 platforms whose rules fail (``platforms_skipped``) as long as one platform is valid; otherwise
 the request fails with 422 ``platform_validation_failed`` in the ``detail`` envelope.
+
+Nothing is ever posted anywhere: a published platform's ``post_url`` is the sandbox's own page
+about it (:data:`POST_PAGE` on the API server, see ``post_page``).
 """
 
 from __future__ import annotations
@@ -49,12 +52,7 @@ PLATFORMS: list[dict[str, Any]] = [
 PLATFORM_RULES = {p["platform"]: p for p in PLATFORMS}
 MEDIA_TYPES = ("VIDEO", "IMAGE", "REELS", "TWEET_VIDEO")
 SCHEDULE_TYPES = ("now", "specific_time", "next_available")
-POST_URLS = {"tiktok": "https://www.tiktok.com/@gen_sandbox/video/{}",
-             "instagram": "https://www.instagram.com/reel/{}/",
-             "facebook": "https://www.facebook.com/gen.sandbox/videos/{}",
-             "youtube": "https://www.youtube.com/shorts/{}",
-             "x": "https://x.com/gen_sandbox/status/{}",
-             "linkedin": "https://www.linkedin.com/feed/update/urn:li:share:{}"}
+POST_PAGE = "/sandbox/posts/{platform}/{post_id}"  # on the API server: see ``post_page``
 RAW_STATUS = {"accepted": "scheduled", "publishing": "processing", "published": "success",
               "failed": "error"}
 
@@ -189,7 +187,8 @@ def create_post(world: World, body: dict[str, Any], tz_minutes: int) -> dict[str
     skipped = [{"platform": p, "reason": problems[p][0]["message"]} for p in platforms
                if problems[p]]
     return {"message": "Schedule and post created successfully", "post_id": post.id,
-            "platforms": good, "platforms_status": [_state_json(post, s) for s in post.states],
+            "platforms": good,
+            "platforms_status": [_state_json(world, post, s) for s in post.states],
             "platforms_skipped": skipped, "status_url": f"/schedule/post/{post.id}",
             "idempotent_replay": False, "post": _post_brief(post)}
 
@@ -206,8 +205,23 @@ def _utc(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _state_json(post: Post, s: PlatformState) -> dict[str, Any]:
-    url = POST_URLS[s.platform].format(s.post_id) if s.state == "published" else None
+def post_url(world: World, platform: str, post_id: str) -> str:
+    """Where the sandbox shows the post it "published" on ``platform`` (its own page)."""
+    return world.site + POST_PAGE.format(platform=platform, post_id=post_id)
+
+
+def find_published(world: World, platform: str, post_id: str
+                   ) -> tuple[Post, PlatformState] | None:
+    """The post and platform state published on ``platform`` as ``post_id``, or None."""
+    for post in world.posts.values():
+        for s in post.states:
+            if s.platform == platform and s.state == "published" and s.post_id == post_id:
+                return post, s
+    return None
+
+
+def _state_json(world: World, post: Post, s: PlatformState) -> dict[str, Any]:
+    url = post_url(world, s.platform, s.post_id or "") if s.state == "published" else None
     return {"platform": s.platform, "status": RAW_STATUS[s.state], "normalized_status": s.state,
             "platform_post_id": s.post_id if s.state == "published" else None,
             "post_url": url, "published_at": _utc(s.published_at), "error": s.error,
@@ -239,7 +253,7 @@ def _post_brief(post: Post) -> dict[str, Any]:
 def post_json(world: World, post: Post) -> dict[str, Any]:
     """``GET /v1/schedule/post/{id}``."""
     return {**_post_brief(post),
-            "platforms_status": [_state_json(post, s) for s in post.states]}
+            "platforms_status": [_state_json(world, post, s) for s in post.states]}
 
 
 def advance_posts(world: World, now: float) -> None:

@@ -1,4 +1,5 @@
-"""Sandbox endpoints of the publishing service (``/v1/schedule/...``) and legacy user jobs."""
+"""Sandbox endpoints of the publishing service (``/v1/schedule/...``), legacy user jobs, and
+the sandbox's page for a post it "published" (``/sandbox/posts/...``, what ``post_url`` is)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ from typing import Any
 
 from . import wire
 from .errors import ApiError
+from .post_page import missing_page, post_page
 from .publish import (
     PLATFORMS,
     check_platform,
     copy_body,
     create_post,
+    find_published,
     invalid,
     media_urls,
     parse_time,
     post_json,
     problem,
 )
-from .routing import Ctx, Result, Routes, to_id
+from .routing import Ctx, Page, Result, Routes, to_id
 from .workspace import Post, UserJob
 
 MAX_WINDOW = timedelta(days=60)
@@ -62,6 +65,15 @@ def with_post(ctx: Ctx) -> Result:
     if key:
         ctx.world.idempotency[key] = (("post", fingerprint), 200, copy_body(answer, False))
     return 200, answer
+
+
+@routes.route("/sandbox/posts/<platform>/<post_id>", "GET", public=True)
+def sandbox_post_page(ctx: Ctx, platform: str, post_id: str) -> Result:
+    """The HTML page a published ``post_url`` points at: a sandbox post, posted nowhere."""
+    found = find_published(ctx.world, platform, post_id)
+    if found is None:
+        return 404, Page(missing_page(platform, post_id))
+    return 200, Page(post_page(*found))
 
 
 def _post(ctx: Ctx, post_id: str) -> Post:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import wire
 from .deletion import delete_resource
 from .errors import ApiError
-from .renders import continue_job, start_render, stop_job
+from .renders import continue_job, start_render, stop_job, wake
 from .routing import Ctx, Result, Routes, to_id
 
 PAGE_SIZE = 20
@@ -43,8 +43,10 @@ def render(ctx: Ctx, prefix: str, engine_id: str, cell_id: str) -> Result:
 
 @routes.route("/v1/generations/<job_id>", "GET")
 def get_generation(ctx: Ctx, job_id: str) -> Result:
-    """``GET /v1/generations/{id}``."""
-    return 200, wire.generation(ctx.world, ctx.world.job(to_id(job_id, "Generation")))
+    """``GET /v1/generations/{id}``; polling a sleeping seeded render wakes it."""
+    job = ctx.world.job(to_id(job_id, "Generation"))
+    wake(ctx.world, job)
+    return 200, wire.generation(ctx.world, job)
 
 
 @routes.route("/v1/generations/<job_id>/stop", "POST")

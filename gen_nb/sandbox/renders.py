@@ -1,6 +1,7 @@
-"""Renders in the sandbox: start (credits, idempotency), stop, continue, and the output of a
-finished render. Renders started through the API go pending → processing → completed (or
+"""Renders in the sandbox: start (credits, idempotency), stop, continue, wake, and the output
+of a finished render. Renders started through the API go pending → processing → completed (or
 failed, see ``World.fail_next``) over ``render_seconds``; ``timeline`` moves them along.
+Seeded pending and processing renders sleep until they are first polled (:func:`wake`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .world import World
 
 RENDER_COST = 50
 FINISHED = ("completed", "failed", "stopped")
+RUNNING = ("pending", "processing")
 
 
 def start_render(world: World, engine_id: int, cell_id: int, idem_key: str | None
@@ -48,13 +50,26 @@ def _new_render(world: World, engine_id: int, cell: Cell) -> UserJob:
     job = UserJob(id=world.new_id("job", 60000), kind="render", user_job_type="video",
                   status="pending", created_ms=now, updated_ms=now, engine_id=engine_id,
                   cell_id=cell.id, started=time.time(), duration=world.render_seconds,
-                  outcome=outcome, outcome_reason=reason,
-                  sample="render_b" if len(cell.history) % 2 else "render_a")
+                  outcome=outcome, outcome_reason=reason, sample=cell.sample or "render_a")
     world.jobs[job.id] = job
     cell.job_id = job.id
     cell.history.append(job.id)
     cell.updated_ms = now
     return job
+
+
+def wake(world: World, job: UserJob) -> None:
+    """Set a sleeping seeded render going (the first time a client polls it).
+
+    A seeded pending or processing render has no clock (``started is None``) until then; from
+    now on it runs like a render started through the API, to the outcome it was seeded with
+    (completed, or failed), finishing within ``render_seconds``. A processing one skips the
+    pending part. Anything else (started, finished, not a render) is left alone.
+    """
+    if job.kind != "render" or job.started is not None or job.status not in RUNNING:
+        return
+    head = 0.2 * world.render_seconds if job.status == "processing" else 0.0
+    job.started, job.due, job.duration = time.time() - head, 0.0, world.render_seconds
 
 
 def stop_job(world: World, job_id: int) -> UserJob:

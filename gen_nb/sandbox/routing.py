@@ -8,7 +8,8 @@ methods and whether it needs the API key, by decorating its function::
         ...
 
 An endpoint is a function ``(ctx, **url_values) -> (status, body)``; it raises ``ApiError`` for
-an error answer. ``Routes.url_map()`` turns the registrations into one werkzeug ``Map``.
+an error answer. The body is JSON-shaped data, or a :class:`Page` (HTML, for the sandbox's own
+pages). ``Routes.url_map()`` turns the registrations into one werkzeug ``Map``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ from .world import World
 
 Result = tuple[int, Any]
 Handler = Callable[..., Result]
+
+
+@dataclass(frozen=True)
+class Page:
+    """An HTML answer (the sandbox's own pages, not GEN's API)."""
+
+    html: str
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,11 @@ class StorageApp:
         with self._lock:
             return self.objects.get(f"{self.bucket}/{key}") or self.objects.get(key)
 
+    def keys(self, bucket: str) -> list[str]:
+        """The keys stored in ``bucket``, sorted."""
+        with self._lock:
+            return sorted(o.key for o in self.objects.values() if o.bucket == bucket)
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         bucket, _, key = request.path.lstrip("/").partition("/")

@@ -2,7 +2,8 @@
 
 The sandbox has no ticker thread: ``advance(world)`` is applied lazily (under the world's lock)
 before every API answer and snapshot, so the state always matches the clock. Seeded jobs are
-frozen (``started is None``); jobs started through the API move pending → processing → done.
+frozen (``started is None``) until polled (``renders.wake``); jobs started through the API,
+and woken ones, move pending → processing → done.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .publish import post_json
+from .renders import RUNNING
 from .timeline import advance
 from .workspace import Cell, Engine, Layer, Resource, UserJob
 from .world import World
@@ -132,8 +133,9 @@ def remotion_job(world: World, job: UserJob) -> dict[str, Any]:
 
 
 def snapshot(world: World) -> dict[str, Any]:
-    """Everything as of now, JSON-shaped, plus handy indexes for tests (``renders_by_status``
-    …). Takes the world's lock and applies the clock first."""
+    """Everything as of now, JSON-shaped, plus handy indexes for tests (``renders_by_status``,
+    ``sleeping``: seeded in-flight renders nobody has polled yet, …, and a test world's planted
+    strings such as ``xss``). Takes the world's lock and applies the clock first."""
     with world.lock:
         advance(world)
         return _everything(world)
@@ -159,6 +161,7 @@ def _everything(world: World) -> dict[str, Any]:
         "final_video_cells": {e.id: [c.id for row in e.rows for c in row.cells
                                      if c.role == "final_video"]
                               for e in world.engines.values()},
+        "sleeping": [j.id for j in renders if j.started is None and j.status in RUNNING],
         "credits": world.credits,
-        "xss": "<img src=x onerror=alert(1)>",
+        **world.marks,
     }

@@ -33,7 +33,8 @@ class UserJob:
     """A user job / generation: a render, a layer's generation or a legacy publish.
 
     ``started`` is set while the clock drives it (``due`` seconds of delay, then ``duration``
-    seconds of work) and ``outcome`` is how it will end; seeded jobs have ``started=None``.
+    seconds of work) and ``outcome`` is how it will end; seeded jobs have ``started=None``
+    (a seeded pending or processing render starts when first polled: ``renders.wake``).
     """
 
     id: int
@@ -74,7 +75,10 @@ class Layer:
 
 @dataclass
 class Cell:
-    """A spreadsheet cell: ingredient text, a video cell with layers, or a final_video cell."""
+    """A spreadsheet cell: ingredient text, a video cell with layers, or a final_video cell.
+
+    ``sample`` (final_video cells) is the stem of the media card its renders show.
+    """
 
     id: int
     value: str | None
@@ -84,6 +88,7 @@ class Cell:
     layers: list[Layer] = field(default_factory=list)
     job_id: int | None = None
     history: list[int] = field(default_factory=list)
+    sample: str | None = None
 
 
 @dataclass

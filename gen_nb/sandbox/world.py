@@ -21,12 +21,17 @@ CONFIRM_TTL = 300.0
 
 
 class World:
-    """All sandbox state. Build a seeded one with ``seed.seeded_world(...)``."""
+    """All sandbox state. Build a seeded one with ``seed.seeded_world(...)``.
+
+    ``cdn_base`` is the CDN's origin, ``site`` the API server's (where the sandbox's own pages,
+    such as a published post's page, live).
+    """
 
     def __init__(self, *, blobs: BlobStore, cdn_base: str, agent_id: str,
-                 render_seconds: float, publish_seconds: float, credits: int) -> None:
+                 render_seconds: float, publish_seconds: float, credits: int,
+                 site: str = "") -> None:
         self.lock = threading.RLock()
-        self.blobs, self.cdn_base, self.agent_id = blobs, cdn_base, agent_id
+        self.blobs, self.cdn_base, self.agent_id, self.site = blobs, cdn_base, agent_id, site
         self.render_seconds, self.publish_seconds, self.credits = (
             render_seconds, publish_seconds, credits)
         self.engines: dict[int, Engine] = {}
@@ -39,6 +44,7 @@ class World:
         self.delete_status: int | None = None
         self.confirm_ttl = CONFIRM_TTL
         self.deletes = 0
+        self.marks: dict[str, str] = {}  # strings a test world planted, e.g. {"xss": "<img…>"}
         self._ids: dict[str, itertools.count[int]] = {}
 
     # ids and clock -----------------------------------------------------------------------
@@ -96,13 +102,13 @@ class World:
                      created_ms: int, thumb: str | None = None, **fields: Any) -> Resource:
         """Register a content resource and serve its file (and thumbnail) on the CDN."""
         rid = self.new_id("resource", 4800)
-        blob = self.blobs.add_file(path, sample)
+        blob = self.blobs.add_file(path, sample, created_ms / 1000)
         thumb_path = None
         if thumb is not None:
             stem, ext = path.rsplit("/", 1)[1].rsplit(".", 1)[0], thumb.rsplit(".", 1)[1]
             thumb_path = f"/uploads/{stem}_thumb.{ext}" if path.startswith("/uploads/") \
                 else f"/thumbnails/{stem}.{ext}"
-            self.blobs.add_file(thumb_path, thumb)
+            self.blobs.add_file(thumb_path, thumb, created_ms / 1000)
         res = Resource(rid, path, file_name, blob.content_type, kind, created_ms,
                        thumb_path=thumb_path, **fields)
         self.resources[rid] = res

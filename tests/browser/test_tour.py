@@ -74,7 +74,7 @@ def downloaded_file(folder: Path, timeout_s: float = 60.0) -> Path:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         done = [p for p in folder.rglob("*") if p.is_file() and ".part" not in p.name
-                and p.suffix != ".lock" and not p.name.startswith(".")]
+                and p.suffix not in (".lock", ".jsonl") and not p.name.startswith(".")]
         if done:
             return done[0]
         time.sleep(0.2)
