@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from _transfer_support import MiB, sha256_of
 
-from gen_nb.cli import exit_code, main
 from gen_nb.api.errors import (
     AuthenticationError,
     ConfigError,
@@ -24,6 +23,7 @@ from gen_nb.api.errors import (
     NotFoundError,
     TransferError,
 )
+from gen_nb.cli import exit_code, main
 
 
 def test_download_a_url(sb: Any, download_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

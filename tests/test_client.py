@@ -16,7 +16,6 @@ from responses import matchers
 
 import gen_nb
 from gen_nb.api.client import Client
-from gen_nb.api.settings import resolve_settings
 from gen_nb.api.errors import (
     AuthenticationError,
     ConfigError,
@@ -28,6 +27,7 @@ from gen_nb.api.errors import (
     ValidationError,
     WaitTimeout,
 )
+from gen_nb.api.settings import resolve_settings
 
 API = "https://api.gen.pro/v1"
 KEY = "gen_pat_client_TESTKEY"

@@ -13,9 +13,9 @@ from responses import matchers
 
 from gen_nb.api import post_requests, post_rules
 from gen_nb.api.client import Client
-from gen_nb.api.settings import resolve_settings
 from gen_nb.api.errors import PlatformRuleError, PlatformValidationError, WaitTimeout
 from gen_nb.api.models import ContentResource, Generation, OutputResource, Render
+from gen_nb.api.settings import resolve_settings
 
 API = "https://api.gen.pro/v1"
 AGENT = "77"
@@ -258,7 +258,8 @@ def test_normalize_platforms(given, expected) -> None:
 
 
 def test_parse_when_conventions() -> None:
-    assert post_rules.parse_when("2026-09-20T15:00:00") == dt.datetime(2026, 9, 20, 15, tzinfo=dt.UTC)
+    expected = dt.datetime(2026, 9, 20, 15, tzinfo=dt.UTC)
+    assert post_rules.parse_when("2026-09-20T15:00:00") == expected
     assert post_rules.parse_when("2026-09-20T08:00:00-07:00") == dt.datetime(2026, 9, 20, 15,
                                                                         tzinfo=dt.UTC)
     naive = dt.datetime(2026, 9, 20, 8)

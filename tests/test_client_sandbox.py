@@ -16,7 +16,6 @@ import pytest
 import gen_nb
 from gen_nb.api import transport as _http
 from gen_nb.api.client import Client
-from gen_nb.api.settings import resolve_settings
 from gen_nb.api.errors import (
     AuthenticationError,
     ConfirmationRequired,
@@ -29,6 +28,7 @@ from gen_nb.api.errors import (
     RenderFailed,
     ServerError,
 )
+from gen_nb.api.settings import resolve_settings
 
 STATUSES = {"pending", "processing", "completed", "failed", "stopped"}
 

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gen_nb import display
-from gen_nb.display import show
 from gen_nb.api.models import (
     ContentResource,
     Engine,
@@ -23,6 +22,7 @@ from gen_nb.api.models import (
     OutputResource,
     Render,
 )
+from gen_nb.display import show
 
 XSS = "<img src=x onerror=alert(1)>"
 VIDEO = "https://cdn.gen.pro/outputs/render_xyz.mp4"

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gen_nb.api import redact as redaction
-from gen_nb.api.transport import parse_retry_after
 from gen_nb.api.errors import (
     APIError,
     AuthenticationError,
@@ -28,6 +27,7 @@ from gen_nb.api.errors import (
     ValidationError,
     error_from_response,
 )
+from gen_nb.api.transport import parse_retry_after
 
 DOCUMENTED = [
     (401, "unauthorized", AuthenticationError),

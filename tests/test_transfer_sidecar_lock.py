@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gen_nb.api.errors import DownloadCancelled, DownloadLockedError
-from gen_nb.transfer.lock import DestinationLock
 from gen_nb.transfer import files
+from gen_nb.transfer.lock import DestinationLock
 from gen_nb.transfer.manifest import MANIFEST_NAME, Manifest, record_for
 from gen_nb.transfer.sidecar import Sidecar
 

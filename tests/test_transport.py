@@ -10,8 +10,8 @@ import requests
 import responses
 
 from gen_nb.api import transport as _http
-from gen_nb.api.settings import resolve_settings
 from gen_nb.api.errors import NetworkError
+from gen_nb.api.settings import resolve_settings
 
 API = "https://api.gen.pro/v1"
 KEY = "gen_pat_test_SECRET"
@@ -224,7 +224,8 @@ def test_retry_after_is_honoured(header) -> None:
     responses.get(f"{API}/x", status=429, headers={"Retry-After": value})
     responses.get(f"{API}/x", status=200)
     policy, sleeps = _policy()
-    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).status_code == 200
+    response = _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT)
+    assert response.status_code == 200
     assert sleeps[0] == pytest.approx(3, abs=1.1)
 
 
@@ -232,7 +233,8 @@ def test_retry_after_is_honoured(header) -> None:
 def test_retry_after_beyond_the_bound_is_not_waited_for() -> None:
     responses.get(f"{API}/x", status=503, headers={"Retry-After": "3600"})
     policy, sleeps = _policy()
-    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).status_code == 503
+    response = _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT)
+    assert response.status_code == 503
     assert len(responses.calls) == 1 and sleeps == []
 
 
@@ -244,7 +246,8 @@ def test_get_retries_connection_errors_then_raises_network_error(exc) -> None:
     responses.get(f"{API}/x", body=exc)
     policy, sleeps = _policy(retries=2)
     with pytest.raises(NetworkError) as info:
-        _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT, check="Check the URL.")
+        _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT,
+                   check="Check the URL.")
     assert len(responses.calls) == 3 and len(sleeps) == 2
     text = str(info.value)
     assert "api.gen.pro" in text and "Check the URL." in text and KEY not in text
@@ -256,7 +259,8 @@ def test_get_recovers_after_connection_error() -> None:
     responses.get(f"{API}/x", body=requests.ConnectionError("reset"))
     responses.get(f"{API}/x", json={"ok": 1})
     policy, _ = _policy()
-    assert _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT).json() == {"ok": 1}
+    response = _http.send(_session(), "GET", f"{API}/x", retrying=policy, timeout=TIMEOUT)
+    assert response.json() == {"ok": 1}
 
 
 @pytest.mark.parametrize("headers", [None, {"Idempotency-Key": "k"}])
@@ -265,7 +269,8 @@ def test_post_connection_error_is_not_retried(headers) -> None:
     responses.post(f"{API}/x", body=requests.ConnectionError("reset"))
     policy, _ = _policy()
     with pytest.raises(NetworkError, match="could not be reached"):
-        _http.send(_session(), "POST", f"{API}/x", retrying=policy, timeout=TIMEOUT, headers=headers)
+        _http.send(_session(), "POST", f"{API}/x", retrying=policy, timeout=TIMEOUT,
+                   headers=headers)
     assert len(responses.calls) == 1
 
 

@@ -74,7 +74,7 @@ def test_a_plan_whose_url_changed_deletes_nothing(api, client) -> None:
     plan = client.delete_resource(4821, dry_run=True)
     api.replace(responses.GET, f"{API}/content_resources/4821",
                 json=_resource(4821, URL.replace("xyz", "new")))
-    with pytest.raises(UsageError, match="not .* as in the plan shown"):
+    with pytest.raises(UsageError, match=r"not .* as in the plan shown"):
         client.delete_resource(4821, confirm=True, plan=plan)
     assert _deletes(api) == []
 

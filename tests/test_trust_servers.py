@@ -55,7 +55,7 @@ def test_a_206_whose_total_is_a_star_is_never_taken_as_the_file(server, tmp_path
     def star(request: Request, conn: Conn) -> None:
         conn.answer(206, V1, {"Content-Range": f"bytes 0-{len(V1) - 1}/*"})
 
-    with pytest.raises(IntegrityError, match="keeps changing|ignoring ranges"):
+    with pytest.raises(IntegrityError, match=r"keeps changing|ignoring ranges"):
         gen_nb.download(server.url("/star.bin"), tmp_path, progress=False)
     assert not (tmp_path / "star.bin").exists()
 
@@ -172,7 +172,7 @@ def test_api_calls_have_a_total_deadline(server, fault: str) -> None:
     client = gen_nb.connect(KEY, agent_id="1", base_url=server.url("/v1"), deadline=1.5,
                             timeout=30)
     started = time.monotonic()
-    with client, pytest.raises(CallTimeout, match="deadline of 1.5 s"):
+    with client, pytest.raises(CallTimeout, match=r"deadline of 1\.5 s"):
         client.generation(1)
     assert time.monotonic() - started < 3.5
 
@@ -210,11 +210,11 @@ def test_a_huge_api_answer_is_refused_without_reading_it_whole(server, framing: 
     client = gen_nb.connect(KEY, agent_id="1", base_url=server.url("/v1"))
     client._api.settings = client.settings.__class__(**{**client.settings.__dict__,
                                                         "max_answer_bytes": 1 << 20})
-    with client, pytest.raises(UnexpectedResponseError, match="larger than 1,048,576"):
+    with client, pytest.raises(UnexpectedResponseError, match=r"larger than 1,048,576"):
         client.generation(1)
 
 
-# --- the key ----------------------------------------------------------------------------------------
+# --- the key -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spelling", ["json-escaped", "percent", "html", "plain-jwt"])
 def test_an_echoed_key_never_surfaces_however_it_is_escaped(server, spelling: str) -> None:
@@ -241,7 +241,7 @@ def test_an_echoed_key_never_surfaces_however_it_is_escaped(server, spelling: st
         assert key not in text and escaped not in text, text
 
 
-# --- writes outside dest -----------------------------------------------------------------------------
+# --- writes outside dest ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["h.bin.part", "h.bin.lock"])
 def test_a_planted_hard_link_is_never_written_through(server, tmp_path, name: str) -> None:
@@ -266,7 +266,7 @@ def test_destination_problems_are_transfer_errors_with_advice(server, tmp_path) 
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(TransferError, match="folder is expected|choose another"):
+    with pytest.raises(TransferError, match=r"folder is expected|choose another"):
         gen_nb.download(server.url("/d.bin"), blocker / "sub" / "d.bin", progress=False)
     assert Path(blocker).read_text() == "x"
 
@@ -298,7 +298,7 @@ def test_a_read_only_folder_is_a_transfer_error_with_advice(server, read_only_fo
     def body(request: Request, conn: Conn) -> None:
         conn.answer(200, V1)
 
-    with pytest.raises(TransferError, match="read-only|may not write") as info:
+    with pytest.raises(TransferError, match=r"read-only|may not write") as info:
         gen_nb.download(server.url("/ro.bin"), read_only_folder, progress=False)
     assert "choose" in str(info.value) and isinstance(info.value, GenError)
 

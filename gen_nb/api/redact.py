@@ -118,7 +118,7 @@ def redact_url(url: Any) -> str:
     pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     kept = [f"{k}={urllib.parse.quote(v, safe='-_.:,')}" for k, v in pairs
             if k in SAFE_QUERY_NAMES]
-    if parts.query and len(kept) < len(pairs) or (parts.query and not pairs):
+    if parts.query and (len(kept) < len(pairs) or not pairs):
         kept.append("…")
     query = "&".join(kept)
     shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -56,7 +56,9 @@ class TransferResult:
 class StreamResult:
     """A finished :func:`gen_nb.stream_to`: ``dest`` has its query shown as ``?…``.
 
-    ``status`` is the destination's HTTP status (0 for a file object), ``etag`` its ETag.
+    ``status`` is the destination's HTTP status (0 for a file object or an fsspec URL),
+    ``etag`` the destination's ETag; ``source_etag`` / ``source_last_modified`` are the
+    source's validators (what the export manifest records).
     """
 
     src: str
@@ -66,3 +68,5 @@ class StreamResult:
     status: int
     seconds: float
     etag: str | None = None
+    source_etag: str | None = None
+    source_last_modified: str | None = None

@@ -23,6 +23,7 @@ import requests
 
 from gen_nb.api.errors import (
     DownloadCancelled,
+    GenError,
     IntegrityError,
     TransferError,
     UploadRejectedError,
@@ -36,6 +37,13 @@ from gen_nb.transfer.body import BodyReader, ReadInterrupted, fill
 from gen_nb.transfer.downloader import source_of
 from gen_nb.transfer.hashing import HashPipe
 from gen_nb.transfer.headers import header
+from gen_nb.transfer.object_store import (
+    ObjectTarget,
+    ObjectWriter,
+    is_object_url,
+    open_target,
+    verify,
+)
 from gen_nb.transfer.plan import retryable_status
 from gen_nb.transfer.progress import Progress, make_sink
 from gen_nb.transfer.remote import (
@@ -121,25 +129,33 @@ class _SizedSourceBody(_SourceBody):
 
 def stream_to(src: Any, dest: Any, *, method: str = "PUT",
               headers: Mapping[str, str] | None = None, progress: Any = None,
-              cancel: threading.Event | None = None, options: TransferOptions | None = None,
-              **changes: Any) -> StreamResult:
+              cancel: threading.Event | None = None,
+              storage_options: Mapping[str, Any] | None = None, reread: bool = False,
+              options: TransferOptions | None = None, **changes: Any) -> StreamResult:
     """Copy ``src`` (a URL or render/resource) to ``dest`` without touching the local disk.
 
-    ``dest``: an http(s) URL (e.g. an S3 presigned PUT URL) receiving a ``method`` (PUT or
-    POST) request, or a writable binary file object. ``headers`` are added to the upload.
-    Transfer knobs (``timeout``, ``retries``, ``chunk_size``, ``min_rate``…) come from
-    ``options=`` and keywords, as for :func:`gen_nb.download`. Returns :class:`StreamResult`
-    (``dest`` without its signature).
+    ``dest``: an fsspec URL (``s3://bucket/key``, ``gs://…``, ``az://…``, ``memory://…``,
+    ``file://…``; ``storage_options`` go to the filesystem), an http(s) URL (e.g. an S3
+    presigned PUT URL) receiving a ``method`` (PUT or POST) request, or a writable binary file
+    object. fsspec destinations go through the filesystem's own multipart writer (memory stays
+    at one part), appear only when complete, and are checked afterwards (size, and the store's
+    ETag where it has one; ``reread=True`` reads the object back and compares its sha256).
+    ``headers`` are added to an http upload. Transfer knobs (``timeout``, ``retries``,
+    ``chunk_size``, ``min_rate``…) come from ``options=`` and keywords, as for
+    :func:`gen_nb.download`. Returns :class:`StreamResult` (``dest`` without its signature).
 
     Errors: UploadRejectedError (the destination answered non-2xx; ``.status``),
-    IntegrityError (byte count mismatch), DownloadCancelled, TransferTimeout, TransferError
-    (source HTTP errors, retries used up); UsageError for a bad ``dest`` or ``method``.
+    IntegrityError (byte count or checksum mismatch), DownloadCancelled, TransferTimeout,
+    TransferError (source HTTP errors, retries used up); UsageError for a bad ``dest`` or
+    ``method``, or a storage extra that is not installed.
 
     >>> sb = gen_nb.sandbox.start()                                  # doctest: +SKIP
     >>> src, dest = sb.large_media_url(1 << 20), sb.storage_put_url("a.bin")  # doctest: +SKIP
     >>> r = gen_nb.stream_to(src, dest)                              # doctest: +SKIP
     >>> r.status, sb.storage_object("a.bin").sha256 == r.sha256      # doctest: +SKIP
     (200, True)
+    >>> gen_nb.stream_to(src, "memory://bucket/a.bin").bytes          # doctest: +SKIP
+    1048576
     """
     opts = TransferOptions.resolve(options, **changes)
     url = source_of(src).url
@@ -147,22 +163,31 @@ def stream_to(src: Any, dest: Any, *, method: str = "PUT",
     if method not in ("PUT", "POST"):
         raise UsageError(f"method= must be PUT or POST, got {method!r}")
     to_file = hasattr(dest, "write")
-    if not to_file and not (isinstance(dest, str)
-                            and dest.lower().startswith(("http://", "https://"))):
-        raise UsageError("dest= must be an http(s) URL (e.g. a presigned PUT URL) or a "
-                         f"writable binary file object, not {redact_url(str(dest))!r}.")
+    target = open_target(dest, dict(storage_options or {}), max(5 << 20, opts.chunk_size)) \
+        if is_object_url(dest) else None
+    if target is None and not to_file and not (
+            isinstance(dest, str) and dest.lower().startswith(("http://", "https://"))):
+        raise UsageError("dest= must be an fsspec URL (s3://bucket/key, memory://…), an "
+                         "http(s) URL (e.g. a presigned PUT URL) or a writable binary file "
+                         f"object, not {redact_url(str(dest))!r}.")
     shown_dest = getattr(dest, "name", type(dest).__name__) if to_file else redact_url(dest)
     reporter = Progress(make_sink(progress, f"→ {shown_dest}", opts.progress))
-    copy = _StreamCopy(url, dest, method, dict(headers or {}), reporter, cancel, opts)
+    copy = _StreamCopy(url, dest, method, dict(headers or {}), reporter, cancel, opts,
+                       target, reread)
     return reporter.run(lambda: copy.run(str(shown_dest)))
 
 
 class _StreamCopy:
     def __init__(self, url: str, dest: Any, method: str, headers: dict[str, str],
                  progress: Progress, cancel: threading.Event | None,
-                 options: TransferOptions) -> None:
+                 options: TransferOptions, target: ObjectTarget | None = None,
+                 reread: bool = False) -> None:
         self.url, self.dest, self.method, self.headers = url, dest, method, headers
         self.progress, self.cancel, self.options = progress, cancel, options
+        self.target, self.reread = target, reread
+        self.writer: ObjectWriter | None = None
+        self.source_etag: str | None = None
+        self.source_last_modified: str | None = None
         self.session = shared_session()
         self.what = f"Streaming {redact_url(url)}"
         self.deadline = transfer_deadline(options, None, self.what)
@@ -181,9 +206,13 @@ class _StreamCopy:
                 pipe.close()
             if outcome is not None:
                 status, etag, count, sha = outcome
+                if self.writer is not None:
+                    etag = verify(self.writer, count, sha, self.reread)
                 return StreamResult(src=redact_url(self.url), dest=shown_dest, bytes=count,
                                     sha256=sha, status=status,
-                                    seconds=time.monotonic() - started, etag=etag)
+                                    seconds=time.monotonic() - started, etag=etag,
+                                    source_etag=self.source_etag,
+                                    source_last_modified=self.source_last_modified)
 
     def _open_source(self) -> requests.Response:
         while True:
@@ -196,6 +225,8 @@ class _StreamCopy:
                 self.retrier.pause(type(exc).__name__, cause=exc)
                 continue
             if response.status_code == 200:
+                self.source_etag = header(response.headers, "ETag")
+                self.source_last_modified = header(response.headers, "Last-Modified")
                 return response
             if retryable_status(response.status_code):
                 response.close()
@@ -246,6 +277,8 @@ class _StreamCopy:
         self.retrier.pause(reason, retry_after, cause=cause)
 
     def _send(self, body: _SourceBody, source: requests.Response) -> tuple[int, str | None]:
+        if self.target is not None:
+            return self._send_object(body, self.target)
         if hasattr(self.dest, "write"):
             for view in body:
                 _write_all(self.dest, view)
@@ -264,6 +297,28 @@ class _StreamCopy:
                                         timeout=self._timeout(), allow_redirects=False)
         with response:
             return self._check_answer(response)
+
+    def _send_object(self, body: _SourceBody, target: ObjectTarget) -> tuple[int, str | None]:
+        """The bytes into an fsspec object (committed only when complete)."""
+        writer = ObjectWriter(target)
+        try:
+            writer.open()
+            for view in body:
+                writer.write(view)
+            writer.finish()
+        except _Abort:
+            writer.abandon()
+            raise
+        except GenError:
+            writer.abandon()
+            raise
+        except Exception as exc:          # the store refused (permissions, bucket, network)
+            writer.abandon()
+            raise TransferError(f"Writing {target.shown} failed ({type(exc).__name__}: "
+                                f"{str(exc)[:200]}); nothing was stored under that name. Check "
+                                "the bucket, the path and storage_options=.") from exc
+        self.writer = writer
+        return 0, None
 
     def _check_answer(self, response: requests.Response) -> tuple[int, str | None]:
         status = response.status_code
