@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,16 @@ def test_renders_frame_rejects_what_is_not_a_render() -> None:
         frames.renders_frame([{"id": 1}])
 
 
+def test_times_beyond_nanoseconds_become_nat_not_an_error() -> None:
+    far = Generation.from_api({"id": 1, "created_at_ts": 1e13})          # the year 2286
+    early = Render(id="2", status="completed", created_at=dt.datetime(1, 1, 2, tzinfo=dt.UTC))
+    ok = Render(id="3", status="completed", created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    assert far.created_at is not None and far.created_at.year > 2262
+    df = frames.renders_frame([far, early, ok])
+    assert df.created_at.isna().tolist() == [True, True, False]
+    assert df.created_at.dtype == UTC
+
+
 def test_unknown_status_is_kept_not_nan() -> None:
     df = frames.renders_frame([Render(id="1", status="queued"), Render(id="2", status="failed")])
     assert df.status.tolist() == ["queued", "failed"]
@@ -166,6 +177,65 @@ def test_layers_frame_from_render_list_and_outputs(renders: list[Render]) -> Non
     assert len(frames.layers_frame(renders)) == 6
     assert frames.layers_frame(list(renders[1].layers)).equals(df)
     assert len(frames.layers_frame(renders[1].layers[0])) == 1
+
+
+def test_layers_frame_labels_shared_layer_outputs_with_each_take(
+        renders: list[Render]) -> None:
+    old, current = renders
+    assert old.layers is current.layers                  # one set of outputs for the row
+    df = frames.layers_frame(renders)
+    assert df.render_id.tolist() == ["56700"] * 3 + ["56789"] * 3
+    assert frames.layers_frame(old).render_id.tolist() == ["56700"] * 3
+    # on their own, layer outputs name the row's current take
+    assert frames.layers_frame(list(old.layers)).render_id.tolist() == ["56789"] * 3
+
+
+def _categorical_reference(values: list[Any], categories: tuple[str, ...]) -> pd.Categorical:
+    """frames._categorical as first written (lower-cased, unknown values appended)."""
+    lowered = [v.lower() if isinstance(v, str) else None for v in values]
+    extra = sorted({v for v in lowered if v is not None} - set(categories))
+    return pd.Categorical(lowered, categories=[*categories, *extra])
+
+
+_STATUS_VALUES = st.one_of(st.sampled_from(
+    ["completed", "Completed", "FAILED", "pending", "queued", "Queued", "", None, 3, 2.5,
+     float("nan"), True]), st.text(max_size=4), st.lists(st.integers(), max_size=1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_STATUS_VALUES, max_size=30))
+def test_categories_from_codes_match_the_plain_construction(values: list[Any]) -> None:
+    got = frames._categorical(values, frames.RENDER_STATUSES)
+    want = _categorical_reference(values, frames.RENDER_STATUSES)
+    assert got.dtype == want.dtype
+    assert list(got.categories) == list(want.categories)
+    assert got.isna().tolist() == want.isna().tolist()
+    assert [None if pd.isna(v) else v for v in got] == [None if pd.isna(v) else v for v in want]
+
+
+def _renders_frame_reference(items: list[Render]) -> pd.DataFrame:
+    """renders_frame as first written: one tuple per render, transposed."""
+    rows = [(r.id, r.engine_id, r.engine_title, r.row_id, r.row_position, r.take, r.takes,
+             r.is_current, r.title, r.status, r.created_at, r.url, r.thumbnail_url,
+             r.output_resource_id, r.failed_reason, len(r.layers)) for r in items]
+    columns = list(zip(*rows, strict=True)) or [()] * len(frames.RENDER_COLUMNS)
+    return frames._frame(columns, frames.RENDER_COLUMNS)
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=6))
+_RENDERS = st.lists(st.builds(
+    Render, id=st.text(max_size=4), status=st.sampled_from(["completed", "failed", "Queued", ""]),
+    engine_id=_TEXT, engine_title=_TEXT, row_id=_TEXT,
+    row_position=st.one_of(st.none(), st.integers(-5, 5)), title=_TEXT,
+    take=st.integers(1, 3), takes=st.integers(1, 3), is_current=st.booleans(), url=_TEXT,
+    created_at=st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+    failed_reason=_TEXT), max_size=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_RENDERS)
+def test_renders_frame_matches_the_row_wise_construction(items: list[Render]) -> None:
+    pd.testing.assert_frame_equal(frames.renders_frame(items), _renders_frame_reference(items))
 
 
 def test_layers_frame_rejects_other_things() -> None:

@@ -118,12 +118,18 @@ class ApiCalls:
         A body that is not JSON (or nests absurdly deep) is an UnexpectedResponseError.
         """
         response, body = self.request(method, path, **kwargs)
+        return self.decode(response, body, kwargs["subject"], method)
+
+    def decode(self, response: requests.Response, body: bytes, subject: str,
+               method: str = "GET") -> Any:
+        """The JSON of an answer's body: None when empty (or 204); the mapped error when it
+        is not JSON or nests absurdly deep."""
         if response.status_code == 204 or not body.strip():
             return None
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
-            raise self.error(response, body, kwargs["subject"], method) from None
+            raise self.error(response, body, subject, method) from None
 
     def error(self, response: requests.Response, body: bytes, subject: str,
               method: str) -> Exception:

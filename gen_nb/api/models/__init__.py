@@ -4,10 +4,14 @@ Modules: ``generation`` (Generation, OutputResource), ``engine`` (Engine and its
 LayerOutput), ``resources`` (ContentResource, RemotionJob, DeletePlan), ``publishing``
 (PlatformRules, Post, LegacyPublishJob); everything is importable from ``gen_nb.api.models``.
 
-Each model has one ``from_api(data)`` classmethod: unknown fields are ignored, ids become
-strings, ``object_type`` is compared case-insensitively, thumbnails may be null, timestamps may be
-ISO strings or epoch milliseconds (or absent), optional objects may be missing. A payload copied
-from GEN's docs parses without edits.
+Models are frozen, slotted dataclasses (no ``__dict__``, no reference cycles, nothing that
+points back at the answer they came from). Each model has one ``from_api(data)`` classmethod:
+unknown fields are ignored, ids become strings, ``object_type`` is compared case-insensitively,
+thumbnails may be null, timestamps may be ISO strings or epoch milliseconds (or absent),
+optional objects may be missing. A payload copied from GEN's docs parses without edits.
+``renders_from_api(engine_answer)`` gives an engine's renders straight from its JSON (what
+listing uses); ``renders_from_engine(Engine.from_api(...))`` gives the same through the full
+engine model.
 
 >>> Generation.from_api({"id": 7, "status": "completed", "output_resources": []}).id
 '7'
@@ -23,6 +27,7 @@ from gen_nb.api.models.engine import (
     LayerOutput,
     Render,
     Row,
+    renders_from_api,
     renders_from_engine,
 )
 from gen_nb.api.models.fields import (
@@ -78,5 +83,6 @@ __all__ = [
     "media_kind",
     "parse_list",
     "parse_time",
+    "renders_from_api",
     "renders_from_engine",
 ]

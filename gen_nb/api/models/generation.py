@@ -10,10 +10,12 @@ from typing import Any
 from gen_nb.api.models.fields import (
     TERMINAL_STATUSES,
     MediaKind,
+    _constructor,
     _dict,
     _float,
     _id,
     _list,
+    _status,
     _str,
     _times,
     file_name_from_url,
@@ -22,7 +24,7 @@ from gen_nb.api.models.fields import (
 
 # --- resources and generations ------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutputResource:
     """A stored file a generation produced (``output_resources[]``)."""
 
@@ -34,13 +36,10 @@ class OutputResource:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> OutputResource:
-        return cls(
-            id=_id(data.get("id")),
-            url=_str(data.get("url")),
-            thumbnail_url=_str(data.get("thumbnail_url")) or None,
-            object_type=_str(data.get("object_type")),
-            type=_str(data.get("type")),
-        )
+        get = data.get
+        new = _new_output_resource if cls is OutputResource else cls
+        return new(_id(get("id")), _str(get("url")), _str(get("thumbnail_url")) or None,
+                   _str(get("object_type")), _str(get("type")))
 
     @property
     def kind(self) -> MediaKind:
@@ -51,7 +50,10 @@ class OutputResource:
         return file_name_from_url(self.url)
 
 
-@dataclass(frozen=True)
+_new_output_resource = _constructor(OutputResource)
+
+
+@dataclass(frozen=True, slots=True)
 class Generation:
     """A generation ("user job"): a render or any other job, with its outputs."""
 
@@ -67,17 +69,21 @@ class Generation:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Generation:
-        return cls(
-            id=_id(data.get("id") or data.get("generation_id")) or "",
-            status=str(data.get("status") or "pending").lower(),
-            user_job_type=_str(data.get("user_job_type")),
-            result=data.get("result"),
-            failed_reason=_str(data.get("failed_reason")),
-            output_resources=tuple(OutputResource.from_api(_dict(r))
-                                   for r in _list(data.get("output_resources"))),
-            execution_cost=_float(data.get("execution_cost")),
-            created_at=_times(data, "created_at"),
-            updated_at=_times(data, "updated_at"),
+        get = data.get
+        outputs = get("output_resources")
+        cost = get("execution_cost")
+        new = _new_generation if cls is Generation else cls
+        return new(
+            _id(get("id") or get("generation_id")) or "",
+            _status(get("status")),
+            _str(get("user_job_type")),
+            get("result"),
+            _str(get("failed_reason")),
+            tuple([OutputResource.from_api(_dict(r)) for r in _list(outputs)])
+            if outputs else (),
+            None if cost is None else _float(cost),
+            _times(data, "created_at"),
+            _times(data, "updated_at"),
         )
 
     @property
@@ -92,3 +98,6 @@ class Generation:
             if res.kind == "video":
                 return res
         return self.output_resources[0] if self.output_resources else None
+
+
+_new_generation = _constructor(Generation)

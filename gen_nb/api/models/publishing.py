@@ -19,7 +19,7 @@ from gen_nb.api.models.fields import (
 
 # --- publishing ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlatformRules:
     """What one platform accepts (``GET /schedule/platforms``)."""
 
@@ -76,7 +76,7 @@ class PlatformRules:
         return problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlatformStatus:
     platform: str
     status: str | None = None
@@ -105,7 +105,7 @@ class PlatformStatus:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     """A scheduled / published post and its status per platform."""
 
@@ -156,7 +156,7 @@ class Post:
         return self.state in ("published", "failed")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LegacyPublishJob:
     """A legacy ``publish_content`` user job (TikTok only)."""
 

@@ -19,7 +19,7 @@ from gen_nb.api.models.fields import (
 
 # --- content resources ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GeneratorRef:
     id: str | None
     status: str | None
@@ -30,7 +30,7 @@ class GeneratorRef:
         return cls(_id(data.get("id")), _str(data.get("status")), _str(data.get("type")))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContentResource:
     """A stored file (a render, a layer output, an upload)."""
 
@@ -63,7 +63,7 @@ class ContentResource:
         return media_kind(None, self.url, self.content_type)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemotionJob:
     """An item of ``/remotion_jobs``: one render job of an engine."""
 
@@ -84,7 +84,7 @@ class RemotionJob:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeletePlan:
     """What a delete would destroy (a dry run), or did destroy (``deleted=True``)."""
 
