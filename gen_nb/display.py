@@ -12,12 +12,18 @@ Safety: every string from the API is ``html.escape``-d (a render titled
 
 Local files are shown through the path Jupyter already serves: a URL relative to the kernel's
 working directory (the notebook's folder), e.g. ``downloads/clip.mp4``, which JupyterLab and
-Notebook 7 resolve against the notebook. A file outside that folder cannot be served; the view
-says so and what to do.
+Notebook 7 resolve against the notebook for outputs. A file outside that folder cannot be
+served; the view says so and what to do. Widgets use :class:`gen_nb.widgets.SaveLink`
+instead, which builds the link from the page's base URL in the browser (widget HTML is never
+rewritten by the front end).
+
+Status messages (:func:`message_html`) wrap, lead with what to do, keep details in a
+``<details>`` and use colours measured to reach 4.5:1 (WCAG AA) against JupyterLab's light and
+dark backgrounds (:data:`MESSAGE_COLOURS`, :func:`contrast_ratio`).
 
 Helpers for widgets (so no widget builds HTML itself): :func:`safe_url`,
 :func:`status_badge_html`, :func:`thumbnail_html`, :func:`player_html`, :func:`media_html`,
-:func:`link_html`, :func:`local_file_url`, :func:`file_link_html`.
+:func:`link_html`, :func:`local_file_url`, :func:`file_link_html`, :func:`message_html`.
 
 >>> import gen_nb
 >>> client = gen_nb.connect()                              # doctest: +SKIP
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import html
 import os
+import urllib.parse
 import warnings
 from pathlib import Path
 from typing import Any
@@ -37,6 +44,7 @@ from gen_nb.media import (
     EMBED_LIMIT,
     Media,
     blocked,
+    format_bytes,
     local_file_url,
     preview_of,
     safe_url,
@@ -44,13 +52,19 @@ from gen_nb.media import (
 )
 
 __all__ = [
+    "DARK_BACKGROUNDS",
     "EMBED_LIMIT",
+    "LIGHT_BACKGROUNDS",
+    "MESSAGE_COLOURS",
     "MediaView",
+    "contrast_ratio",
     "file_link_html",
     "link_html",
     "local_file_url",
     "media_html",
+    "message_html",
     "player_html",
+    "report_html",
     "safe_url",
     "show",
     "status_badge_html",
@@ -69,6 +83,75 @@ _BADGE_COLOURS = {
 def _esc(value: str) -> str:
     """Escape text and attribute values alike (``&``, ``<``, ``>``, ``"`` and ``'``)."""
     return html.escape(value, quote=True)
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+MESSAGE_COLOURS: dict[str, tuple[str, str]] = {
+    "ok": ("#116329", "#6fdd9b"),
+    "bad": ("#a40e26", "#ff9e94"),
+    "warn": ("#8a4600", "#ffb454"),
+}
+"""Text colour per message kind: (light theme, dark theme). JupyterLab Dark's own
+``--jp-success-color0`` / ``--jp-error-color0`` reach only ~3.9:1 / ~3.8:1 on its background."""
+
+LIGHT_BACKGROUNDS = ("#ffffff", "#eeeeee")   # Lab light layout-color0/2, VS Code light
+DARK_BACKGROUNDS = ("#111111", "#212121", "#1e1e1e")  # Lab dark layout-color0/1, VS Code dark
+_DARK_HOSTS = ('body[data-jp-theme-light="false"]', "body.vscode-dark",
+               "body.vscode-high-contrast:not(.vscode-high-contrast-light)")
+
+
+def _luminance(colour: str) -> float:
+    value = colour.lstrip("#")
+    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """The WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21).
+
+    >>> round(contrast_ratio("#000000", "#ffffff"))
+    21
+    """
+    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _message_style() -> str:
+    rules = [".gen-nb-msg{white-space:pre-line;overflow-wrap:anywhere;line-height:1.45;"
+             "margin:2px 0;max-width:100%;min-width:0}",
+             ".gen-nb-msg summary{cursor:pointer;width:max-content;max-width:100%}",
+             ".gen-nb-msg pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:2px 0 0;"
+             "font-size:90%}"]
+    for kind, (light, dark) in MESSAGE_COLOURS.items():
+        rules.append(f".gen-nb-msg-{kind}{{color:{light}}}")
+        rules.append(",".join(f"{host} .gen-nb-msg-{kind}" for host in _DARK_HOSTS)
+                     + f"{{color:{dark}}}")
+    return f"<style>{''.join(rules)}</style>"
+
+
+_MESSAGE_STYLE = _message_style()
+
+
+def message_html(text: str, kind: str = "info", detail: str | None = None) -> str:
+    """A status message that wraps: ``text`` first, ``detail`` in a collapsed ``<details>``.
+
+    ``kind``: info (the theme's text colour), ok, bad or warn (:data:`MESSAGE_COLOURS`).
+    Both strings are escaped; "" when there is nothing to say.
+
+    >>> "&lt;b&gt;" in message_html("<b>", "bad")
+    True
+    """
+    if not text and not detail:
+        return ""
+    kind = kind if kind in MESSAGE_COLOURS else "info"
+    body = _esc(text)
+    if detail:
+        body += f"<details><summary>Details</summary><pre>{_esc(detail)}</pre></details>"
+    role = "alert" if kind == "bad" else "status"
+    return (f'{_MESSAGE_STYLE}<div class="gen-nb-msg gen-nb-msg-{kind}" role="{role}">'
+            f"{body}</div>")
 
 
 # --- small public helpers ---------------------------------------------------------------------
@@ -116,6 +199,26 @@ def file_link_html(path: str | os.PathLike[str], *,
         return f'<span class="gen-nb-note">{_esc(str(exc))}</span>'
     return (f'<a href="{_esc(href)}" target="_blank" rel="noopener noreferrer" '
             f'download="{_esc(name)}">{_esc(name)}</a>')
+
+
+def report_html(columns: list[str], rows: list[list[Any]], *, limit: int = 200,
+                status_column: str = "status") -> str:
+    """A small table of what a bulk action did: every cell escaped (None → ""), the status
+    column as a badge, at most ``limit`` rows then "… N more".
+
+    >>> "&lt;i&gt;" in report_html(["title"], [["<i>"]])
+    True
+    """
+    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    body = []
+    for row in rows[:limit]:
+        cells = [status_badge_html(str(v)) if c == status_column and v else
+                 _esc("" if v is None else str(v)) for c, v in zip(columns, row, strict=True)]
+        body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    if len(rows) > limit:
+        body.append(f'<tr><td colspan="{len(columns)}">… {len(rows) - limit:,} more</td></tr>')
+    return (f'<table class="gen-nb-report"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -178,14 +281,37 @@ def _notes_html(media: Media, *, badge: bool = True) -> str:
     return "".join(parts)
 
 
+def _plays(media: Media) -> bool:
+    """Whether the player itself shows the picture (a video's poster, an image)."""
+    return not blocked(media) and media.src is not None and media.kind in ("video", "image")
+
+
+def _save_html(media: Media) -> str:
+    """For a local file: a save link (relative: output renderers resolve it) with its size,
+    and the URL it came from as a second way."""
+    if not media.local or media.src is None:
+        return ""
+    name = Path(urllib.parse.unquote(media.src)).name
+    size = f" ({format_bytes(media.size)})" if media.size is not None else ""
+    parts = [f'<a href="{_esc(media.src)}" download="{_esc(name)}" target="_blank" '
+             f'rel="noopener noreferrer">Save {_esc(name)}{size} to your computer</a>']
+    if media.remote:
+        parts.append(f'<a href="{_esc(media.remote)}" target="_blank" '
+                     f'rel="noopener noreferrer">or from its URL</a>')
+    return f'<div class="gen-nb-save">{" · ".join(parts)}</div>'
+
+
 def media_html(x: Any, *, width: int = 480, thumb_width: int = 160) -> str:
-    """The whole preview :func:`show` renders: heading, thumbnail, then player (or notes)."""
+    """The whole preview :func:`show` renders: heading, then the player (a video's poster is
+    its thumbnail, so the thumbnail shows alone only when nothing plays), or the notes; for a
+    local file a save link with its size."""
     media = preview_of(x)
     title = f" — {_esc(media.title)}" if media.title else ""
     badge = "" if blocked(media) else f" {status_badge_html(media.status)}"
+    thumb = "" if _plays(media) else thumbnail_html(media, width=thumb_width)
     return (f'<div class="gen-nb-show" style="font-family:sans-serif;font-size:13px">'
             f"<div><b>{_esc(media.label)}</b>{title}{badge}</div>"
-            f"{thumbnail_html(media, width=thumb_width)}{player_html(media, width=width)}</div>")
+            f"{thumb}{player_html(media, width=width)}{_save_html(media)}</div>")
 
 
 def _text_view(media: Media) -> str:
@@ -197,6 +323,10 @@ def _text_view(media: Media) -> str:
         lines.append(f"  {media.kind}: {media.shown_url}")
     if media.thumbnail:
         lines.append(f"  thumbnail: {media.thumbnail}")
+    if media.local and media.size is not None:
+        lines.append(f"  size: {media.size:,} bytes")
+    if media.remote:
+        lines.append(f"  from: {media.remote}")
     lines.extend(f"  note: {n}" for n in media.notes)
     return "\n".join(lines)
 

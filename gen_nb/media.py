@@ -9,6 +9,7 @@ text that the HTML side escapes.
 from __future__ import annotations
 
 import base64
+import math
 import mimetypes
 import os
 import urllib.parse
@@ -25,12 +26,33 @@ from gen_nb.api.models import (
     media_kind,
 )
 
-__all__ = ["EMBED_LIMIT", "Media", "blocked", "local_file_url", "preview_of", "safe_url", "short"]
+__all__ = ["EMBED_LIMIT", "Media", "blocked", "format_bytes", "local_file_url", "preview_of",
+           "safe_url", "short"]
 
 EMBED_LIMIT = 20 * 1024 * 1024
 """Largest local file ``show(..., embed=True)`` inlines as base64 (bytes)."""
 
 _NO_FILE_KINDS = frozenset({"caption", "text", "shape"})
+_UNIT_LETTERS = "kMGTPEZYB"
+
+
+def format_bytes(size: float | None) -> str:
+    """A byte count in tqdm's units (``unit_scale=True``, divisor 1000, three significant
+    digits) with a space before the unit; whole counts under 1 kB without decimals; None or
+    not finite → '?'.
+
+    >>> format_bytes(1_500_000), format_bytes(15_000), format_bytes(512), format_bytes(999_600)
+    ('1.50 MB', '15.0 kB', '512 B', '1.00 MB')
+    """
+    if size is None or not math.isfinite(size):
+        return "?"
+    if abs(size) < 999.5 and float(size).is_integer():
+        return f"{int(size)} B"
+    from tqdm.std import tqdm
+
+    text = tqdm.format_sizeof(size, "B")
+    number = text.rstrip(_UNIT_LETTERS)
+    return f"{number} {text[len(number):]}"
 
 
 def safe_url(url: Any) -> str | None:
@@ -99,6 +121,9 @@ class Media:
     reason: str | None = None       # failure reason from the API
     notes: tuple[str, ...] = ()     # our explanations
     warning: str | None = None      # for show() to raise as a UserWarning at the caller
+    size: int | None = None         # bytes of a local file
+    remote: str | None = None       # the http(s) URL a local file came from (a second way)
+    local: bool = False             # src is a path Jupyter serves (relative to the notebook)
 
 
 def short(value: Any, limit: int = 200) -> str:
@@ -148,10 +173,11 @@ def _from_path(path: Path, url: str | None, embed: bool, limit: int, label: str)
     kind = media_kind(None, "x" + path.suffix)
     if embed:
         return _embedded(path, kind, limit, label)
+    remote = safe_url(url)
     try:
         src = local_file_url(path)
     except ValueError as exc:
-        fallback = _remote(label, url) if safe_url(url) else Media(label=label, kind=kind)
+        fallback = _remote(label, url) if remote else Media(label=label, kind=kind)
         extra = " Playing it from its URL instead." if fallback.src else ""
         return replace(fallback, notes=(*fallback.notes, f"{exc}{extra}"))
     notes: tuple[str, ...] = ()
@@ -159,7 +185,14 @@ def _from_path(path: Path, url: str | None, embed: bool, limit: int, label: str)
         notes = ("The path has a hidden (dot) folder; Jupyter does not serve hidden files "
                  "unless ContentsManager.allow_hidden is set. Download somewhere visible.",)
     return Media(label=label, kind=kind, src=src, shown_url=urllib.parse.unquote(src),
-                  notes=notes)
+                 notes=notes, size=_size_of(path), remote=remote, local=True)
+
+
+def _size_of(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _embedded(path: Path, kind: str, limit: int, label: str) -> Media:

@@ -92,13 +92,13 @@ def test_status_badge_is_escaped_and_coloured() -> None:
 
 # --- renders ------------------------------------------------------------------------------------
 
-def test_completed_render_thumbnail_first_then_video_without_autoplay(
+def test_completed_render_plays_with_its_thumbnail_as_poster_once(
         renders: list[Render]) -> None:
+    """One picture: the player's poster is the thumbnail (no thumbnail stacked above it)."""
     parsed = _safe(_html(renders[1]))
     media = [(tag, attrs) for tag, attrs in parsed.tags if tag in ("img", "video")]
-    assert [tag for tag, _ in media] == ["img", "video"]
-    img, video = media[0][1], media[1][1]
-    assert img["src"] == THUMB and img["loading"] == "lazy"
+    assert [tag for tag, _ in media] == ["video"]
+    video = media[0][1]
     assert video["src"] == VIDEO and video["poster"] == THUMB
     assert video["preload"] == "none"
     assert "controls" in video and "playsinline" in video
@@ -184,12 +184,11 @@ def test_caption_layer_says_it_has_no_file(layers: dict[str, LayerOutput]) -> No
     assert "no output file for this layer" in repr(view).lower()
 
 
-def test_image_resource_gets_thumbnail_then_image() -> None:
+def test_image_resource_shows_the_image_once() -> None:
     resource = ContentResource.from_api(EXAMPLES["content_resources_page"][0])
     parsed = _safe(_html(resource))
     imgs = _tags(parsed, "img")
-    assert [i["src"] for i in imgs] == ["https://cdn.gen.pro/uploads/abc123_thumb.png",
-                                        "https://cdn.gen.pro/uploads/abc123.png"]
+    assert [i["src"] for i in imgs] == ["https://cdn.gen.pro/uploads/abc123.png"]
     assert all(i["loading"] == "lazy" for i in imgs)
 
 
@@ -414,3 +413,44 @@ def test_labels_built_from_api_strings_are_escaped(item: Any) -> None:
     markup = _html(item)
     parsed = _safe(markup)
     assert XSS in "".join(parsed.text) and "<img src=x" not in markup
+
+
+# --- messages, contrast, save links ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind", sorted(display.MESSAGE_COLOURS))
+def test_message_colours_reach_aa_on_light_and_dark(kind: str) -> None:
+    light, dark = display.MESSAGE_COLOURS[kind]
+    for background in display.LIGHT_BACKGROUNDS:
+        assert display.contrast_ratio(light, background) >= 4.5, (kind, background)
+    for background in display.DARK_BACKGROUNDS:
+        assert display.contrast_ratio(dark, background) >= 4.5, (kind, background)
+
+
+def test_lab_dark_own_colours_would_not_do() -> None:
+    """Why gen_nb has its own palette: Lab Dark's success/error colours miss AA."""
+    assert display.contrast_ratio("#388e3c", "#212121") < 4.5   # --jp-layout-color1
+    assert display.contrast_ratio("#d32f2f", "#111111") < 4.5   # --jp-layout-color0
+
+
+def test_message_wraps_escapes_and_folds_the_detail() -> None:
+    html = display.message_html(f"Fix it {XSS}", "bad", detail=f"HTTP 401 {XSS}")
+    parsed = parse_html(html.split("</style>", 1)[1])
+    assert [tag for tag, _ in parsed.tags] == ["div", "details", "summary", "pre"]
+    assert XSS not in html and "white-space:pre-line" in html
+    assert 'body[data-jp-theme-light="false"] .gen-nb-msg-bad' in html
+    assert display.message_html("") == ""
+
+
+def test_show_of_a_local_file_offers_a_save_link_with_size_and_url(notebook_dir: Path) -> None:
+    from types import SimpleNamespace
+
+    (notebook_dir / "downloads").mkdir(exist_ok=True)
+    path = notebook_dir / "downloads" / "clip.mp4"
+    path.write_bytes(b"\0" * 61_954)
+    result = SimpleNamespace(path=path, url=VIDEO, bytes=61_954, sha256="ab" * 32)
+    parsed = _safe(show(result)._repr_html_(), local_ok=True)
+    links = _tags(parsed, "a")
+    assert links[-2]["href"] == "downloads/clip.mp4" and links[-2]["download"] == "clip.mp4"
+    assert links[-1]["href"] == VIDEO
+    assert "Save clip.mp4 (62.0 kB) to your computer" in "".join(parsed.text)
+    assert "size: 61,954 bytes" in repr(show(result))

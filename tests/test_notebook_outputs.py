@@ -258,7 +258,12 @@ def test_thumbnails_handle_a_missing_thumbnail(notebook_run: NotebookRunner) -> 
     count = re.search(r"(\d+) completed render\(s\) without a thumbnail", text)
     assert count and int(count.group(1)) >= 1, text
     assert 'src="None"' not in text and "src='None'" not in text
-    assert "GridBoxModel" in model_names(run), "the gallery widget was not saved"
+    galleries = [s for s in run.widgets_named("AnyModel") if s.get("view") == "gallery"]
+    assert galleries, "the gallery widget was not saved"
+    tiles = galleries[0]["tiles"]
+    assert tiles and all(t["thumb"] or t["placeholder"] for t in tiles)
+    assert any(not t["thumb"] and t["placeholder"] == "no thumbnail" for tile in [tiles]
+               for t in tile), "no placeholder tile for a render without a thumbnail"
 
 
 # --- 06 retention and delete ---------------------------------------------------------------------

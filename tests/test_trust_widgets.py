@@ -90,7 +90,7 @@ def test_a_larger_server_plan_is_shown_and_asked_again(own, client) -> None:
     assert panel.wait(10)
     panel.confirm()                     # the server answers 428: 1 file AND a scheduled post
     assert panel.wait(10) and _alive(a.url)
-    assert any("scheduled posts" in line.value for line in panel.plan_box.children)
+    assert any("scheduled posts" in line.text for line in panel.plan_box.children)
     assert [r.query.get("confirm_token") for r in _deletes(own)] == [None]
     panel.confirm()                     # confirmed with the server's plan in view
     assert panel.wait(10) and not _alive(a.url)

@@ -92,12 +92,13 @@ def test_download_click_success_and_sha(browser: RenderBrowser, client: Any, san
     button = browser.download_button
     click(button.button)
     assert button.wait(WAIT)
-    assert button.error is None, button.label.value
+    assert button.error is None, button.label.text
     assert button.bar.value == 100.0 and button.bar.bar_style == "success"
     path = Path(button.result.path)
     assert path.is_file() and path.parent == download_dir
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sandbox.media_sha256(render.url)
-    assert path.name in button.label.value and path.name in button.link.value
+    assert path.name in button.label.text
+    assert button.link.files[0]["rel"] == path.name or button.link.files[0]["name"] == path.name
 
 
 def test_download_cdn_fault_turns_bar_red_with_reason(client: Any, sandbox: Any,
@@ -109,12 +110,12 @@ def test_download_cdn_fault_turns_bar_red_with_reason(client: Any, sandbox: Any,
     assert button.wait(WAIT)
     assert button.bar.bar_style == "danger"
     assert button.error is not None
-    assert button.label.value and "Traceback" not in button.label.value
-    assert "503" in button.label.value or "unavailable" in button.label.value.lower()
+    assert button.label.text and "Traceback" not in button.label.text
+    assert "503" in button.label.text or "unavailable" in button.label.text.lower()
     sandbox.clear_faults()
     button.click()  # a second click retries
     assert button.wait(WAIT)
-    assert button.bar.bar_style == "success", button.label.value
+    assert button.bar.bar_style == "success", button.label.text
 
 
 def test_download_cancel_then_click_resumes(client: Any, sandbox: Any,
@@ -129,12 +130,12 @@ def test_download_cancel_then_click_resumes(client: Any, sandbox: Any,
         button.wait(0.05)
     button.cancel()
     assert button.wait(WAIT)
-    assert isinstance(button.error, DownloadCancelled), button.label.value
+    assert isinstance(button.error, DownloadCancelled), button.label.text
     assert button.bar.bar_style == "warning" and button.button.description == "Resume"
     sandbox.clear_faults()
     click(button.button)
     assert button.wait(WAIT)
-    assert button.bar.bar_style == "success", button.label.value
+    assert button.bar.bar_style == "success", button.label.text
     assert button.result.resumed_from > 0
     assert button.result.sha256 == sandbox.media_sha256(url)
 
@@ -146,11 +147,11 @@ def test_stream_panel_to_storage(client: Any, sandbox: Any) -> None:
     panel.destination.value = dest
     click(panel.button)
     assert panel.wait(WAIT)
-    assert panel.bar.bar_style == "success", panel.label.value
+    assert panel.bar.bar_style == "success", panel.label.text
     stored = sandbox.storage_object("widget-stream.mp4")
     assert stored is not None and stored.sha256 == panel.result.sha256
     query = dest.split("?", 1)[1]
-    assert query not in panel.label.value and query not in repr(panel)
+    assert query not in panel.label.text and query not in repr(panel)
 
 
 def test_publish_counters_violations_and_published(own_client: Any) -> None:
@@ -162,7 +163,7 @@ def test_publish_counters_violations_and_published(own_client: Any) -> None:
     assert any("YouTube" in v and "title" in v.lower() for v in panel.violations)
     panel.platform_boxes["x"].value = True
     panel.caption.value = "a" * 281
-    assert panel.caption_counter.style.text_color and "281/280" in panel.caption_counter.value
+    assert panel.caption_counter.kind == 'bad' and "281/280" in panel.caption_counter.text
     panel.platform_boxes["youtube"].value = False
     panel.platform_boxes["x"].value = False
     panel.platform_boxes["tiktok"].value = True
@@ -171,9 +172,9 @@ def test_publish_counters_violations_and_published(own_client: Any) -> None:
     assert not panel.publish_button.disabled, panel.violations
     click(panel.publish_button)
     assert panel.wait(WAIT)
-    assert panel.error is None, panel.status.value
+    assert panel.error is None, panel.status.text
     assert panel.post.state == "published"
-    assert "published" in panel.status.value
+    assert "published" in panel.status.text
     urls = [s.post_url for s in panel.post.platforms_status if s.post_url]
     assert urls and urls[0] in panel.links.value
 
@@ -189,14 +190,14 @@ def test_delete_two_clicks_then_cdn_404(own_client: Any) -> None:
     button.on_deleted(deleted.append)
     click(button.button)
     assert button.wait(WAIT)
-    assert button.error is None, button.message.value
-    plan_text = " ".join(c.value for c in button.plan_box.children)
+    assert button.error is None, button.message.text
+    plan_text = " ".join(c.text for c in button.plan_box.children)
     assert "post" in plan_text.lower()  # published/scheduled posts using the URL will break
     assert requests.get(render.url, timeout=10).status_code == 200  # nothing deleted yet
     assert not deleted
     click(button.confirm_button)
     assert button.wait(WAIT)
-    assert button.error is None, button.message.value
+    assert button.error is None, button.message.text
     assert deleted and button.deleted
     assert requests.get(render.url, timeout=10).status_code == 404
 
@@ -207,10 +208,10 @@ def test_watcher_start_render_to_completed(own_client: Any) -> None:
                             poll_interval=0.2, timeout=WAIT)
     click(watcher.start_button)
     assert watcher.wait(WAIT)
-    assert watcher.error is None, watcher.status.value
+    assert watcher.error is None, watcher.status.text
     assert watcher.statuses[-1] == "completed"
     assert len(watcher.statuses) >= 2 and watcher.statuses[0] in ("pending", "processing")
-    assert "completed" in watcher.status.value and "elapsed" in watcher.status.value
+    assert "completed" in watcher.status.text and "elapsed" in watcher.status.text
 
 
 def test_key_never_in_widget_state(browser: RenderBrowser, client: Any, sandbox: Any) -> None:
@@ -241,8 +242,62 @@ def test_xss_title_is_text_in_options_and_escaped_in_html(browser: RenderBrowser
     xss_render = next(r for r in browser.picker.renders if XSS in (r.title or ""))
     browser.select(xss_render)
     browser.view.value = "Gallery"
-    browser.gallery.select(xss_render)
+    browser.picker.select(xss_render)
+    assert any(XSS in t["title"] for t in browser.gallery.tiles)  # text (textContent in JS)
     browser.layer_picker  # noqa: B018 - builds the layers table
     for widget, state in all_states(browser):
         if isinstance(widget, ipywidgets.HTML):
             assert XSS not in state["value"]
+
+
+def test_browser_delete_shows_the_file_deleted_everywhere_and_keeps_the_message(
+        own_client: Any) -> None:
+    browser = RenderBrowser(own_client)
+    render = [r for r in browser.picker.renders if r.status == "completed" and r.url][-2]
+    browser.select(render)
+    button = browser.delete_button
+    click(button.button)
+    assert button.wait(WAIT)
+    click(button.confirm_button)
+    assert button.wait(WAIT) and button.deleted, button.message.text
+    assert button.message.kind == "ok" and "Deleted content resource" in button.message.text
+    label = dict((v, lab) for lab, v in browser.picker.choices.options)[render.id]
+    assert "completed · file deleted" in label
+    assert "file was deleted" in browser.preview.message.text
+    browser.view.value = "Gallery"
+    tile = next(t for t in browser.gallery.tiles if t["id"] == render.id)
+    assert tile["state"] == "file deleted" and tile["thumb"] == ""
+
+
+def test_a_take_started_from_status_joins_the_list_and_is_selected(own_client: Any) -> None:
+    browser = RenderBrowser(own_client)
+    render = completed(own_client)
+    browser.select(render)
+    watcher = browser.watcher
+    assert watcher.wait(WAIT)
+    click(watcher.start_button)                 # the sandbox: no question, and it says so
+    assert "sandbox" in watcher.status.text or watcher.running
+    assert watcher.wait(WAIT) and watcher.statuses[-1] == "completed", watcher.status.text
+    new_id = watcher.generation_id
+    assert new_id != render.id and browser.value.id == new_id
+    assert new_id in {v for _, v in browser.picker.choices.options}
+    assert browser.life.download.item.id == new_id and browser.life.download.item.url
+
+
+def test_bulk_download_and_export_of_the_selection(client: Any, download_dir: Path,
+                                                   tmp_path: Path) -> None:
+    browser = RenderBrowser(client, dest=download_dir)
+    done = [r for r in browser.picker.renders if r.status == "completed" and r.url][:3]
+    browser.picker.check(done)
+    bulk = browser.bulk
+    assert [r.id for r in bulk.item] == [r.id for r in done]
+    bulk.download.click()
+    assert bulk.download.wait(WAIT) and bulk.download.bar.bar_style == "success"
+    assert len(bulk.download.links.files) == 3
+    labels = [lab for lab, v in browser.picker.choices.options if v in {r.id for r in done}]
+    assert all("downloaded" in lab for lab in labels), labels
+    bulk.export.dest.value = str(tmp_path / "exports")
+    bulk.export.click()
+    assert bulk.export.wait(WAIT) and bulk.export.bar.bar_style == "success", \
+        bulk.export.message.text
+    assert "3 done" in bulk.export.message.text

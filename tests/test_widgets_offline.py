@@ -42,6 +42,7 @@ from gen_nb.widgets import (
     RenderPicker,
     RenderWatcher,
     StreamPanel,
+    UnknownRender,
 )
 from gen_nb.widgets import browser as browser_module
 from gen_nb.widgets import transfer as transfer_widgets
@@ -176,7 +177,7 @@ def test_picker_filters_by_engine_status_and_text(fake: FakeClient) -> None:
     picker.status.value, picker.engine.value = "", ""
     picker.text.value = "clip 1"
     assert [v for _, v in picker.choices.options] == ["101"]
-    assert picker.message.value == "1 of 4 renders"
+    assert picker.message.text == "1 of 4 renders"
 
 
 def test_picker_set_state_index_selects_and_fires(fake: FakeClient) -> None:
@@ -196,21 +197,22 @@ def test_picker_select_clears_filters_that_hide_the_render(fake: FakeClient) -> 
     assert picker.choices.options == ()
     picker.select(fake._renders[2])
     assert picker.text.value == "" and picker.choices.value == "102"
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownRender, match="There is no render 'nope' here") as caught:
         picker.select("nope")
+    assert isinstance(caught.value, LookupError) and "refresh()" in str(caught.value)
 
 
 def test_picker_refresh_error_shows_in_widget(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
     fake.fail_renders = NetworkError("could not reach http://127.0.0.1:1 (connection refused)")
     picker.refresh()
-    assert "could not reach" in picker.message.value
-    assert picker.message.style.text_color
-    assert "Traceback" not in picker.message.value
+    assert "could not reach" in picker.message.text
+    assert picker.message.kind == 'bad'
+    assert "Traceback" not in picker.message.text
     assert len(picker.renders) == 4  # the old list stays
     fake.fail_renders = None
     picker.refresh()
-    assert picker.message.value == "4 of 4 renders"
+    assert picker.message.text == "4 of 4 renders"
 
 
 def test_picker_refresh_passes_on_the_new_state_of_the_selection(fake: FakeClient) -> None:
@@ -235,23 +237,67 @@ def test_picker_labels_are_plain_text_xss_title(fake: FakeClient) -> None:
     assert picker.choices.description_allow_html is False
 
 
-def test_gallery_pages_and_selects(fake: FakeClient, renders: list[Render]) -> None:
+def test_gallery_pages_selects_and_ticks(fake: FakeClient, renders: list[Render]) -> None:
     gallery = Gallery(renders * 1 + [_render(i) for i in range(10, 16)], page_size=4)
-    assert gallery.pages == 3 and len(gallery.grid.children) == 4
-    assert gallery.prev_button.disabled and not gallery.next_button.disabled
-    gallery.next_button.click()
-    assert gallery.page == 1
+    assert gallery.pages == 3 and len(gallery.grid.tiles) == 4
+    gallery.grid.set_state({"page": 1})           # the browser's Next button
+    assert gallery.page == 1 and gallery.grid.tiles[0]["id"] == "110"
     seen: list[Any] = []
     gallery.on_select(seen.append)
-    card_button = gallery.card_buttons["111"]
-    click(card_button)
+    gallery.grid.set_state({"current": "111"})    # a click on a tile
     assert gallery.value.id == "111" and seen[-1].id == "111"
-    assert gallery.card_buttons["111"].description == "Selected"
     gallery.select("100")
-    assert gallery.page == 0 and gallery.card_buttons["100"].button_style == "info"
-    html = " ".join(html_values(gallery))
-    assert f"{CDN}/thumbnails/r0.jpg" in html
-    assert XSS not in html  # the XSS title is only ever in Labels (text)
+    assert gallery.page == 0 and gallery.grid.current == "100"
+    ticked: list[Any] = []
+    gallery.on_check(ticked.append)
+    gallery.grid.set_state({"checked": ["100", "103"]})
+    assert [r.id for r in gallery.checked] == ["100", "103"] and len(ticked[-1]) == 2
+    tiles = {t["id"]: t for t in gallery.grid.tiles}
+    assert tiles["100"]["thumb"] == f"{CDN}/thumbnails/r0.jpg"
+    assert tiles["102"]["thumb"] == "" and tiles["102"]["placeholder"] == "rendering…"
+    assert tiles["101"]["tone"] == "bad" and tiles["103"]["title"] == XSS  # text, not HTML
+    gallery.status.value = "failed"               # the same filters as the list
+    assert {t["id"] for t in gallery.grid.tiles} == {"101"}
+    assert XSS not in " ".join(html_values(gallery))
+
+
+def test_gallery_page_turn_sends_one_message(fake: FakeClient) -> None:
+    gallery = Gallery(FakeClient([_render(i) for i in range(200)]), page_size=24)
+    sent: list[Any] = []
+    gallery.grid.comm.send = lambda *a, **k: sent.append(a)  # type: ignore[method-assign]
+    gallery.show_page(3)
+    assert len(sent) == 1, sent
+
+
+def test_list_and_gallery_share_selection_and_filters(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.select("103")
+    picker.view.value = "Gallery"
+    assert picker.grid.current == "103" and picker.choices.layout.display == "none"
+    picker.text.value = "clip 0"
+    assert [t["id"] for t in picker.grid.tiles] == ["100"]
+    picker.view.value = "List"
+    assert [v for _, v in picker.choices.options] == ["100"]
+
+
+def test_list_is_capped_and_says_how_to_narrow() -> None:
+    picker = RenderPicker([_render(i) for i in range(1200)], limit=500)
+    assert len(picker.choices.options) == 500
+    assert "Showing the first 500 of 1,200" in picker.message.text
+    picker.select("1199")  # beyond the cap: still shown and selected
+    assert picker.choices.value == "1199"
+
+
+def test_local_state_and_deleted_marks_show_in_labels(fake: FakeClient) -> None:
+    from gen_nb.local_state import LocalCopy, LocalState
+
+    picker = RenderPicker(fake)
+    picker.set_local_state({"100": LocalState("100", downloaded=(
+        LocalCopy("/d/r0.mp4", 100, "ab", True),))})
+    picker.mark_deleted(["103"])
+    labels = dict((v, label) for label, v in picker.choices.options)
+    assert labels["100"].endswith("completed · downloaded · #100")
+    assert "completed · file deleted · #103" in labels["103"]
 
 
 # --- Preview ------------------------------------------------------------------------------------
@@ -271,12 +317,15 @@ def test_preview_thumbnail_then_video_on_demand(renders: list[Render]) -> None:
 
 def test_preview_audio_layer_and_nothing(renders: list[Render]) -> None:
     preview = Preview()
-    assert preview.play_button.disabled
+    assert preview.play_button.disabled and preview.play_button.layout.display == "none"
+    assert "Pick a render" in preview.message.text  # not an empty box before a pick
     preview.set_item(_layer("100", 1))
     preview.play()
     assert "<audio" in preview.html.value and 'preload="none"' in preview.html.value
     preview.set_item(renders[2])  # processing: no URL yet
-    assert preview.play_button.disabled and "no media URL" in preview.message.value
+    assert preview.play_button.disabled and "Still rendering" in preview.message.text
+    preview.set_item(_render(5, url=None, thumbnail_url=None))  # completed, file gone
+    assert "file was deleted" in preview.message.text
     preview.set_item(None)
     assert preview.html.value == "" and preview.caption.value == ""
 
@@ -346,21 +395,23 @@ def test_download_cancel_then_resume_then_fail(fake_download: FakeTransfer,
     button.click()
     assert button.wait(5)
     assert button.bar.bar_style == "success" and button.bar.value == 100.0
-    assert "resumed from 50 B" in button.label.value
-    assert "r0.mp4" in button.link.value
+    assert "resumed from 50 B" in button.label.text
+    assert [f["name"] for f in button.link.files] == ["r0.mp4"]
+    assert button.link.files[0]["remote"] == f"{CDN}/outputs/r0.mp4"
     assert len(fake_download.calls) == 2
     fake_download.fail = NetworkError("CDN unreachable: 503 after 5 retries")
     button.click()
     assert button.wait(5)
     assert button.bar.bar_style == "danger"
-    assert button.label.value == "CDN unreachable: 503 after 5 retries"
+    assert button.label.text == "CDN unreachable: 503 after 5 retries"
+    assert button.label.kind == "bad"
 
 
 def test_download_without_source_says_so() -> None:
     button = DownloadButton()
     assert button.button.disabled
     button._start()
-    assert "select something" in button.label.value
+    assert "select something" in button.label.text
 
 
 def test_stream_panel_needs_http_destination_and_masks_signature(
@@ -379,17 +430,17 @@ def test_stream_panel_needs_http_destination_and_masks_signature(
     monkeypatch.setattr(transfer_widgets, "_stream_to", fake_stream)
     panel = StreamPanel(renders[0])
     panel.click()
-    assert "destination URL" in panel.label.value and not calls
+    assert "destination URL" in panel.label.text and not calls
     panel.destination.value = "https://store.example/fail.mp4?X-Amz-Signature=SECRET"
     panel.click()
     panel.wait(5)
-    assert panel.bar.bar_style == "danger" and "SECRET" not in panel.label.value
+    assert panel.bar.bar_style == "danger" and "SECRET" not in panel.label.text
     panel.destination.value = "https://store.example/ok.mp4?X-Amz-Signature=SECRET"
     panel.click()
     panel.wait(5)
     assert panel.bar.bar_style == "success"
-    assert "2.05 kB" in panel.label.value and "HTTP 200" in panel.label.value
-    assert "SECRET" not in panel.label.value and "SECRET" not in repr(panel)
+    assert "2.05 kB" in panel.label.text and "HTTP 200" in panel.label.text
+    assert "SECRET" not in panel.label.text and "SECRET" not in repr(panel)
 
 
 # --- PublishPanel -------------------------------------------------------------------------------
@@ -399,15 +450,15 @@ def test_publish_counters_violations_and_flow(fake: FakeClient, renders: list[Re
     assert panel.publish_button.disabled  # no platform ticked
     panel.platform_boxes["x"].value = True
     panel.caption.value = "a" * 300
-    assert panel.caption_counter.style.text_color  # red
-    assert "X 300/280 (20 over)" in panel.caption_counter.value
+    assert panel.caption_counter.kind == 'bad'  # red
+    assert "X 300/280 (20 over)" in panel.caption_counter.text
     assert panel.publish_button.disabled and any("X" in v for v in panel.violations)
     panel.caption.value = "short"
-    assert not panel.caption_counter.style.text_color and not panel.publish_button.disabled
+    assert panel.caption_counter.kind != 'bad' and not panel.publish_button.disabled
     panel.platform_boxes["youtube"].value = True
     assert panel.publish_button.disabled
     assert any("YouTube" in v and "title" in v for v in panel.violations)
-    labels = [c.value for c in panel.violation_box.children]
+    labels = [c.text for c in panel.violation_box.children]
     assert any("YouTube" in text for text in labels)
     panel.title.value = "A title"
     assert not panel.publish_button.disabled
@@ -422,7 +473,7 @@ def test_publish_counters_violations_and_flow(fake: FakeClient, renders: list[Re
     panel.on_done(done.append)
     click(panel.publish_button)
     assert panel.wait(5)
-    assert "published" in panel.status.value and panel.post.state == "published"
+    assert "published" in panel.status.text and panel.post.state == "published"
     assert "https://tiktok.example/@me/1" in panel.links.value
     assert done and done[0].state == "published"
     sent = next(c for c in fake.calls if c[0] == "publish")[1]
@@ -444,7 +495,7 @@ def test_publish_failed_post_is_red(fake: FakeClient, renders: list[Render]) -> 
     panel.platform_boxes["tiktok"].value = True
     panel.click()
     panel.wait(5)
-    assert "failed" in panel.status.value and panel.status.style.text_color
+    assert "failed" in panel.status.text and panel.status.kind == 'bad'
 
 
 # --- DeleteButton -------------------------------------------------------------------------------
@@ -459,7 +510,7 @@ def test_delete_needs_two_clicks_and_can_back_out(fake: FakeClient,
     button.click()
     button.wait(5)
     assert fake.calls[-1] == ("delete", ("900", False, True))
-    texts = [c.value for c in button.plan_box.children]
+    texts = [c.text for c in button.plan_box.children]
     assert any("posts using the URL will break" in t for t in texts)
     assert button.confirm_button.layout.display is None and button.button.layout.display == "none"
     button.cancel_button.click()
@@ -490,7 +541,7 @@ def test_delete_plan_is_bound_to_the_item_it_was_made_for(fake: FakeClient,
 
 def test_delete_nothing_to_delete(fake: FakeClient, renders: list[Render]) -> None:
     button = DeleteButton(fake, renders[2])
-    assert button.button.disabled and "nothing to delete" in button.message.value
+    assert button.button.disabled and "Nothing to delete yet" in button.message.text
 
 
 # --- RenderWatcher ------------------------------------------------------------------------------
@@ -501,10 +552,14 @@ def test_watcher_starts_and_follows(fake: FakeClient) -> None:
     assert not [c for c in fake.calls if c[0] == "start_render"]  # a paid action: needs a click
     done: list[Any] = []
     watcher.on_done(done.append)
-    watcher.start_button.click()
+    watcher.start_button.click()            # the real API: it asks first, spends nothing
+    assert not [c for c in fake.calls if c[0] == "start_render"]
+    assert watcher.confirm_box.layout.display is None
+    assert "spends GEN credits" in watcher.question.text
+    click(watcher.confirm_button)
     assert watcher.wait(5)
     assert watcher.statuses == ["pending", "processing", "completed"]
-    assert "completed" in watcher.status.value and done[0].status == "completed"
+    assert "completed" in watcher.status.text and done[0].status == "completed"
     assert "completed" in watcher.badge.value
     assert fake.calls[-1] == ("wait", ("g1", False))
 
@@ -513,9 +568,9 @@ def test_watcher_failure_and_stop_error(fake: FakeClient) -> None:
     fake.gen_states = ["processing", "failed"]
     watcher = RenderWatcher(fake, "g9")
     assert watcher.wait(5)
-    assert "bad input" in watcher.status.value and watcher.status.style.text_color
+    assert "bad input" in watcher.status.text and watcher.status.kind == 'bad'
     watcher.stop()
-    assert "nothing to stop" in watcher.status.value
+    assert "nothing to stop" in watcher.status.text
 
 
 def test_watcher_set_item_drops_the_old_watch(fake: FakeClient, renders: list[Render],
@@ -540,7 +595,7 @@ def test_watcher_set_item_drops_the_old_watch(fake: FakeClient, renders: list[Re
     old.join(5)
     assert watcher.generation_id == "100"
     assert watcher.statuses == ["pending", "processing", "completed"]
-    assert "failed" not in watcher.status.value and watcher.error is None
+    assert "failed" not in watcher.status.text and watcher.error is None
 
 
 # --- LayerPicker --------------------------------------------------------------------------------
@@ -575,9 +630,9 @@ def test_browser_is_lazy_and_selection_flows(fake: FakeClient) -> None:
     browser.select("101")
     assert browser.download_button.item.id == "101" and browser.layer_picker.item.id == "101"
     browser.view.value = "Gallery"
-    assert browser.picker_area.children[0] is browser.gallery
-    browser.gallery.select("103")
-    assert browser.value.id == "103"
+    assert browser.gallery.layout.display is None
+    browser.gallery.set_state({"current": "103"})
+    assert browser.value.id == "103" and browser.preview.item.id == "103"
 
 
 def test_browser_delete_refreshes_picker(fake: FakeClient) -> None:

@@ -136,7 +136,10 @@ def test_render_label_and_filter() -> None:
     label = f.render_label(xss)
     assert label == "<img src=x onerror=alert(1)> · Shorts · take 2/3 · failed · #7"
     plain = Render(id="8", status="completed")
-    assert f.render_label(plain) == "(untitled) · take 1/1 · completed · #8"
+    assert f.render_label(plain) == "(untitled) · take 1/1 · completed · file deleted or " \
+        "expired · #8"
+    assert f.render_label(plain, "downloaded", deleted=True) == \
+        "(untitled) · take 1/1 · completed · file deleted · downloaded · #8"
     assert f.matches_filter(xss, text="ONERROR")
     assert f.matches_filter(xss, text="shorts", engine_id="1", status="failed")
     assert not f.matches_filter(xss, engine_id="2")
@@ -209,3 +212,31 @@ def test_resource_id_of() -> None:
     assert f.resource_id_of(Render(id="1", status="pending")) is None
     assert f.resource_id_of(_layer()) == "9"
     assert f.resource_id_of(ContentResource(id="5", url="u")) == "5"
+
+
+def test_error_parts_lead_with_what_to_do() -> None:
+    from gen_nb.api.errors import AuthenticationError, UploadRejectedError
+
+    exc = AuthenticationError(status=401, error_code="unauthorized",
+                              server_message="Missing or invalid API key",
+                              subject="listing engines (GET https://api.gen.pro/v1/engines)")
+    lead, detail = f.error_parts(exc)
+    assert lead.startswith("The API key was refused. Pass api_key=")
+    assert lead.endswith("(listing engines failed with HTTP 401.)")
+    assert "error_code='unauthorized'" in detail and "Missing or invalid API key" in detail
+    stream = UploadRejectedError("PUT https://s/b.mp4?… answered HTTP 403: AccessDenied. Check "
+                                 "that the URL is a valid, unexpired upload URL.", status=403)
+    lead, detail = f.error_parts(stream)
+    assert lead.startswith("Check that the URL") and "HTTP 403" in lead and "PUT" in detail
+    assert f.error_parts(ValueError("plain")) == ("ValueError: plain", None)
+
+
+def test_form_words_and_tiles() -> None:
+    assert f.form_words("YouTube: a title is required; pass title=…") == \
+        "YouTube: a title is required: fill in the Title field."
+    gone = Render(id="9", status="completed", title="T" * 80, thumbnail_url="https://c/t.jpg")
+    tile = f.tile_of(gone, "downloaded", deleted=True)
+    assert tile["thumb"] == "" and tile["state"] == "file deleted" and tile["tone"] == "warn"
+    assert tile["title"] == "T" * 80 and "downloaded" in tile["meta"]
+    failed = f.tile_of(Render(id="1", status="failed", thumbnail_url="javascript:x"))
+    assert failed["thumb"] == "" and failed["placeholder"] == "failed: no video"

@@ -9,9 +9,13 @@ message, never a traceback.
 Where widgets cannot render (a terminal, plain IPython) each shows a short text instead: what
 it holds and which gen_nb function does the same (see :class:`~gen_nb.widgets.panel.Panel`).
 
-Modules: ``browser`` (the dashboard and its tab table), ``picker`` (RenderPicker, Gallery),
-``preview``, ``transfer`` (DownloadButton, StreamPanel), ``publish``, ``layers``, ``delete``,
-``watcher``; ``panel`` (what they share), ``text`` (pure strings), ``fragments`` (HTML).
+Modules: ``browser`` (the dashboard and its tab table), ``picker`` (RenderPicker, Gallery:
+filters over a list or a gallery, pick one, tick several), ``preview``, ``transfer``
+(DownloadButton, StreamPanel), ``publish``, ``layers``, ``delete``, ``watcher``, ``life``
+(RenderLife: started → downloaded / streamed), ``bulk`` and ``bulk_post`` (actions on the
+selection, whose core calls are in ``actions``); ``views`` (the anywidget module: GalleryView,
+SaveLink; ``gen_nb.js`` + ``gen_nb.css``), ``panel`` (what they share, Message), ``text``
+(pure strings), ``fragments`` (HTML).
 
 >>> import gen_nb
 >>> from gen_nb.widgets import RenderBrowser
@@ -21,15 +25,19 @@ Modules: ``browser`` (the dashboard and its tab table), ``picker`` (RenderPicker
 from __future__ import annotations
 
 from gen_nb.widgets.browser import RenderBrowser
+from gen_nb.widgets.bulk import BulkPanel
 from gen_nb.widgets.delete import DeleteButton
 from gen_nb.widgets.layers import LayerPicker
-from gen_nb.widgets.picker import Gallery, RenderPicker
+from gen_nb.widgets.life import RenderLife
+from gen_nb.widgets.picker import Gallery, RenderPicker, UnknownRender
 from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.publish import PublishPanel
 from gen_nb.widgets.transfer import DownloadButton, StreamPanel
+from gen_nb.widgets.views import SaveLink
 from gen_nb.widgets.watcher import RenderWatcher
 
 __all__ = [
+    "BulkPanel",
     "DeleteButton",
     "DownloadButton",
     "Gallery",
@@ -37,7 +45,10 @@ __all__ = [
     "Preview",
     "PublishPanel",
     "RenderBrowser",
+    "RenderLife",
     "RenderPicker",
     "RenderWatcher",
+    "SaveLink",
     "StreamPanel",
+    "UnknownRender",
 ]

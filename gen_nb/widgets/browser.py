@@ -1,10 +1,16 @@
-"""RenderBrowser: the dashboard. Pick a render; preview, download, stream, publish, delete it,
-look at its layer outputs, or watch / re-run it — each in its own tab.
+"""RenderBrowser: the dashboard. Pick a render (list or gallery, same filters) or tick several;
+preview, download, stream, publish, delete it, look at its layer outputs, follow its life, or
+act on the whole selection — each in its own tab.
 
 The tabs are one table, :data:`TABS`: a title, the attribute that reads the panel
 (``browser.download_button``) and a factory building the panel for a browser. Every panel is an
 :class:`~gen_nb.widgets.panel.ItemView`: the browser hands it the selected render through
-``set_item`` and nothing else. Adding a tab is adding one ``Tab(...)`` entry here.
+``set_item`` and nothing else (the Selection tab gets the ticked renders).
+
+True state: a render whose file this dashboard deleted is shown as deleted everywhere (its
+panels get it without a file); a take started from the Status tab joins the list and is
+selected; labels carry local state (downloaded, exported, published) from
+:func:`gen_nb.local_state.local_state`, refreshed after every download, export, post and delete.
 
 Light: only the picker and the first tab are built at first; every other panel is built the
 first time its tab is opened (or its attribute read, or ``browser.panel(title)`` called).
@@ -16,21 +22,23 @@ first time its tab is opened (or its attribute read, or ``browser.panel(title)``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
 
+from gen_nb.widgets.bulk import BulkPanel
 from gen_nb.widgets.delete import DeleteButton
 from gen_nb.widgets.layers import LayerPicker
+from gen_nb.widgets.life import RenderLife
 from gen_nb.widgets.panel import ItemView, Panel
-from gen_nb.widgets.picker import Gallery, RenderPicker
+from gen_nb.widgets.picker import RenderPicker
 from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.publish import PublishPanel
 from gen_nb.widgets.text import render_lines
 from gen_nb.widgets.transfer import DownloadButton, StreamPanel
-from gen_nb.widgets.watcher import RenderWatcher
 
 __all__ = ["TABS", "RenderBrowser", "Tab"]
 
@@ -45,59 +53,86 @@ class Tab:
     make: Callable[[RenderBrowser], ItemView]
 
 
-def _delete_button(browser: RenderBrowser) -> DeleteButton:
-    button = DeleteButton(browser.client)
-    button.on_deleted(lambda _plan: browser.refresh())
+def _download(browser: RenderBrowser) -> DownloadButton:
+    button = DownloadButton(dest=browser.dest)
+    button.on_done(lambda _result: browser.refresh_local_state())
     return button
 
 
-def _watcher(browser: RenderBrowser) -> RenderWatcher:
-    watcher = RenderWatcher(browser.client)
-    watcher.on_done(browser._on_generation_done)
-    return watcher
+def _publish(browser: RenderBrowser) -> PublishPanel:
+    panel = PublishPanel(browser.client, log_folder=browser.dest)
+    panel.on_done(lambda _post: browser.refresh_local_state())
+    return panel
+
+
+def _delete_button(browser: RenderBrowser) -> DeleteButton:
+    button = DeleteButton(browser.client)
+    button.on_deleted(browser._on_deleted)
+    return button
+
+
+def _life(browser: RenderBrowser) -> RenderLife:
+    life = RenderLife(browser.client, download=browser.download_button,
+                      stream=browser.stream_panel)
+    life.watcher.on_started(browser._on_take_started)
+    life.watcher.on_done(browser._on_generation_done)
+    return life
+
+
+def _bulk(browser: RenderBrowser) -> BulkPanel:
+    panel = BulkPanel(browser.client, dest=browser.dest)
+    picker = browser.picker
+    panel.add_current.on_click(lambda _b: picker.check([picker.value] if picker.value else []))
+    panel.add_shown.on_click(lambda _b: picker.check(picker.shown))
+    panel.clear_button.on_click(lambda _b: picker.check(picker.checked, on=False))
+    panel.on_done(browser._on_bulk_done)
+    return panel
 
 
 TABS: tuple[Tab, ...] = (
     Tab("Preview", "preview", lambda b: Preview()),
-    Tab("Download", "download_button", lambda b: DownloadButton(dest=b.dest)),
+    Tab("Download", "download_button", _download),
     Tab("Stream", "stream_panel", lambda b: StreamPanel()),
-    Tab("Publish", "publish_panel", lambda b: PublishPanel(b.client)),
+    Tab("Publish", "publish_panel", _publish),
     Tab("Layers", "layer_picker", lambda b: LayerPicker(b.client, dest=b.dest)),
     Tab("Delete", "delete_button", _delete_button),
-    Tab("Status", "watcher", _watcher),
+    Tab("Status", "life", _life),
+    Tab("Selection", "bulk", _bulk),
 )
 
 
 class RenderBrowser(Panel):
     """Everything for the renders of ``client`` in one widget.
 
-    ``picker`` and ``gallery`` choose the render; one attribute per tab of :data:`TABS`
-    returns its panel (``preview``, ``download_button``, ``stream_panel``, ``publish_panel``,
-    ``layer_picker``, ``delete_button``, ``watcher``), as does ``panel(title)``.
-    ``select(render_or_id)`` selects a render; ``.value`` is it.
+    ``picker`` chooses the render (``view`` switches list / gallery; ``gallery`` is the grid);
+    one attribute per tab of :data:`TABS` returns its panel (``preview``,
+    ``download_button``, ``stream_panel``, ``publish_panel``, ``layer_picker``,
+    ``delete_button``, ``life`` with ``watcher``, ``bulk``), as does ``panel(title)``.
+    ``select(render_or_id)`` selects a render; ``.value`` is it; ``.selection`` the ticked ones.
     """
 
     _fallback = ("use gen_nb.renders_frame(client) to list renders and "
                  "gen_nb.download(render) to fetch one")
 
-    def __init__(self, client: Any, *, engine_ids: Any = None, dest: Any = None) -> None:
+    def __init__(self, client: Any, *, engine_ids: Any = None, dest: Any = None,
+                 view: str = "List") -> None:
         super().__init__()
+        self.add_class("gen-nb-browser")
         self.client, self.dest = client, dest
         self.render: Any = None
+        self.deleted: set[str] = set()
         self._panels: dict[str, ItemView] = {}
-        self._gallery: Gallery | None = None
-        self.picker = RenderPicker(client, engine_ids=engine_ids)
-        self.view = w.ToggleButtons(options=["List", "Gallery"], value="List",
-                                    style={"button_width": "auto"})
-        self.view.observe(self._on_view, names="value")
-        self.picker_area = w.VBox([self.picker])
+        self.picker = RenderPicker(client, engine_ids=engine_ids, view=view)
+        self.view, self.gallery = self.picker.view, self.picker.grid
         self._tabs = {tab.title: tab for tab in TABS}
-        self._slots = {title: w.VBox() for title in self._tabs}
+        self._slots = {title: w.VBox(layout=w.Layout(width="100%")) for title in self._tabs}
         self.tabs = w.Tab(children=list(self._slots.values()), titles=list(self._slots),
-                          selected_index=0)
+                          selected_index=0, layout=w.Layout(width="100%"))
         self.tabs.observe(self._on_tab, names="selected_index")
         self.picker.on_select(self._on_select)
-        self.children = [self.view, self.picker_area, self.tabs]
+        self.picker.on_check(self._on_check)
+        self.children = [self.picker, self.tabs]
+        self.refresh_local_state()
         self.panel(next(iter(self._tabs)))
 
     def _summary(self) -> str:
@@ -114,37 +149,87 @@ class RenderBrowser(Panel):
             if title not in self._tabs:
                 raise KeyError(f"no tab {title!r}; the tabs are {', '.join(self._tabs)}")
             panel = self._tabs[title].make(self)
-            panel.set_item(self.render)
+            panel.set_item(self.selection if title == "Selection" else self.render)
             self._panels[title] = panel
             self._slots[title].children = [panel]
         return self._panels[title]
 
     @property
-    def gallery(self) -> Gallery:
-        if self._gallery is None:
-            self._gallery = Gallery(self.picker.renders)
-            self._gallery.on_select(self._on_gallery_select)
-        return self._gallery
+    def watcher(self) -> Any:
+        """The Status tab's RenderWatcher."""
+        return self.life.watcher  # type: ignore[attr-defined]
 
     # -- selection -------------------------------------------------------------------------------
     @property
     def value(self) -> Any:
         return self.render
 
+    @property
+    def selection(self) -> list[Any]:
+        """The ticked renders (as the panels see them: a deleted file shows as gone)."""
+        return [self._true_state(r) for r in self.picker.checked]
+
     def select(self, render_or_id: Any) -> None:
         """Select a render in the picker (and so in every panel)."""
         self.picker.select(render_or_id)
 
     def refresh(self) -> None:
-        """Fetch the renders again (picker and gallery)."""
+        """Fetch the renders again, and what is known locally about them."""
         self.picker.refresh()
-        if self._gallery is not None:
-            self._gallery.set_renders(self.picker.renders)
+        self.refresh_local_state()
+
+    def refresh_local_state(self) -> None:
+        """Read the download manifest and post log again (the picker's marks)."""
+        from gen_nb.local_state import local_state
+
+        folders = None if self.dest is None else [self.dest]
+        states = local_state(self.picker.renders, folders, client=self.client,
+                             deleted=self.deleted)
+        self.picker.set_local_state(states)
+
+    def _true_state(self, render: Any) -> Any:
+        if render is None or render.id not in self.deleted or render.url is None:
+            return render
+        return dataclasses.replace(render, url=None, thumbnail_url=None,
+                                   output_resource_id=None)
 
     def _on_select(self, render: Any) -> None:
-        self.render = render
-        for panel in list(self._panels.values()):
-            panel.set_item(render)
+        self.render = render = self._true_state(render)
+        for title, panel in list(self._panels.items()):
+            if title != "Selection":
+                panel.set_item(render)
+
+    def _on_check(self, renders: list[Any]) -> None:
+        if "Selection" in self._panels:
+            self._panels["Selection"].set_item(self.selection)
+
+    def _on_deleted(self, plan: Any) -> None:
+        rid = str(plan.resource_id)
+        self.deleted.update(r.id for r in self.picker.renders
+                            if str(r.output_resource_id) == rid)
+        self.picker.mark_deleted(self.deleted)
+        self.refresh()
+
+    def _on_bulk_done(self, outcome: Any) -> None:
+        plans = [o.value for o in outcome if hasattr(o, "render") and
+                 getattr(o.value, "deleted", False)] if isinstance(outcome, list) else []
+        for plan in plans:
+            self._on_deleted(plan)
+        if not plans:
+            self.refresh_local_state()
+
+    def _on_take_started(self, generation: Any) -> None:
+        """A new take from the Status tab: list it and select it."""
+        from gen_nb.api.models import Render
+
+        old = self.render
+        self.picker.refresh(notify=False)  # the old take's new state must not steal the watch
+        if generation.id not in {r.id for r in self.picker.renders} and old is not None:
+            where = {k: getattr(old, k) for k in ("engine_id", "engine_title", "row_id",
+                                                  "cell_id", "title")}
+            self.picker.select(Render.from_generation(generation, **where))
+        else:
+            self.picker.select(generation.id)
 
     def _on_generation_done(self, generation: Any) -> None:
         render = self.render  # the watched render changed state: show it in the list
@@ -152,18 +237,11 @@ class RenderBrowser(Panel):
                 generation.status != render.status:
             self.refresh()
 
-    def _on_gallery_select(self, render: Any) -> None:
-        if render is not None:
-            self.picker.select(render)
-
     def _on_tab(self, change: dict[str, Any]) -> None:
         titles = list(self._tabs)
         index = change["new"]
         if index is not None and 0 <= index < len(titles):
             self.panel(titles[index])
-
-    def _on_view(self, change: dict[str, Any]) -> None:
-        self.picker_area.children = [self.gallery if change["new"] == "Gallery" else self.picker]
 
 
 def _tab_property(tab: Tab) -> property:

@@ -19,7 +19,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets.panel import WorkerPanel, set_visible, show_error, show_message
+from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
 from gen_nb.widgets.text import plan_lines, resource_id_of
 
 __all__ = ["DeleteButton"]
@@ -47,12 +47,13 @@ class DeleteButton(WorkerPanel):
                                        button_style="danger",
                                        tooltip="Deletes permanently: this cannot be undone")
         self.cancel_button = w.Button(description="Cancel")
-        self.plan_box = w.VBox()
-        self.message = w.Label()
+        self.plan_box = w.VBox(layout=w.Layout(width="100%"))
+        self.message = Message()
         self.button.on_click(lambda _b: self._dry_run())
         self.confirm_button.on_click(lambda _b: self._delete())
         self.cancel_button.on_click(lambda _b: self.back_out())
-        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button]),
+        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button],
+                                layout=w.Layout(flex_flow="row wrap")),
                          self.plan_box, self.message]
         self.item: Any = None
         self.set_item(item)
@@ -68,12 +69,16 @@ class DeleteButton(WorkerPanel):
 
     def set_item(self, item: Any) -> None:
         """Point at another render / layer output / resource (or its id); forgets any pending
-        confirmation (a plan is only ever confirmed for the item it was made for)."""
+        confirmation (a plan is only ever confirmed for the item it was made for). The same
+        render again after its delete (refreshed, now without a file) keeps the result."""
+        if self.deleted and item is not None and _key(item) == _key(self.item):
+            self.item = item
+            return
         self.item = item
         self.deleted = False
         self.back_out()
         if item is not None and self.resource_id is None:
-            show_message(self.message, "nothing to delete: this has no stored file yet")
+            show_message(self.message, _nothing_text(item))
         self.button.disabled = self.resource_id is None
 
     def click(self) -> None:
@@ -147,7 +152,9 @@ class DeleteButton(WorkerPanel):
         set_visible(self.cancel_button, False)
         set_visible(self.button, True)
         self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
-        show_message(self.message, f"Deleted content resource {plan.resource_id}.", good=True)
+        name = f" ({plan.file_name})" if getattr(plan, "file_name", None) else ""
+        show_message(self.message, f"Deleted content resource {plan.resource_id}{name}. Its URL "
+                     "now answers 404; the list shows it as “file deleted”.", good=True)
         self._done_callbacks(plan)
 
     def _failed(self, exc: BaseException) -> None:
@@ -171,5 +178,18 @@ class DeleteButton(WorkerPanel):
         set_visible(self.cancel_button, True)
 
     @staticmethod
-    def _line(text: str) -> w.Label:
-        return w.Label(value=text)
+    def _line(text: str) -> Message:
+        return Message(text, "warn" if text.startswith("⚠") else "info")
+
+
+def _key(item: Any) -> str:
+    return str(getattr(item, "id", item))
+
+
+def _nothing_text(item: Any) -> str:
+    status = getattr(item, "status", None)
+    if status == "completed":
+        return "Nothing to delete: this render has no stored file (it was deleted already)."
+    if status in ("pending", "processing"):
+        return f"Nothing to delete yet: the render is {status} and has no file."
+    return "Nothing to delete: this has no stored file."

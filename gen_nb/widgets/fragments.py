@@ -27,6 +27,16 @@ def player(item: Any) -> str:
     return _display().player_html(item)
 
 
+def message(text: str, kind: str = "info", detail: str | None = None) -> str:
+    """A wrapping status message (escaped), details collapsed."""
+    return _display().message_html(text, kind, detail)
+
+
+def report(columns: list[str], rows: list[list[Any]]) -> str:
+    """A small escaped table of a bulk action's outcome, one row per item."""
+    return _display().report_html(columns, rows)
+
+
 def badge(status: str | None) -> str:
     """A small coloured status badge."""
     return _display().status_badge_html(status)

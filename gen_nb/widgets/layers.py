@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as w
 
 from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
+from gen_nb.widgets.panel import Callbacks, Message, Panel, show_error, show_message
 from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.text import layer_label
 from gen_nb.widgets.transfer import DownloadButton
@@ -42,7 +42,7 @@ class LayerPicker(Panel):
         self.table = w.HTML()
         self.choices = w.Dropdown(description="Layer", options=[], value=None,
                                   layout=w.Layout(width="100%"))
-        self.message = w.Label()
+        self.message = Message()
         self.preview = Preview()
         self.download = DownloadButton(dest=dest)
         self.choices.observe(self._on_choice, names="value")

@@ -10,6 +10,8 @@ cannot render, worker threads, callbacks and status messages.
   bundle are the same text); Jupyter shows the widget.
 * :class:`Worker` — one piece of long work in a daemon thread with a cancel
   ``threading.Event``, so the kernel stays live; :class:`WorkerPanel` is a Panel driving one.
+* :class:`Message` — a status line that wraps (never clipped), leads with what to do and keeps
+  the HTTP detail in a collapsed ``<details>``; colours reach 4.5:1 in light and dark themes.
 """
 
 from __future__ import annotations
@@ -21,17 +23,15 @@ from typing import Any, Protocol, runtime_checkable
 
 import ipywidgets as w
 
-from gen_nb.widgets.text import error_text
+from gen_nb.widgets import fragments
+from gen_nb.widgets.text import error_parts
 
-__all__ = ["FALLBACK_HINT", "Callbacks", "ItemView", "Panel", "Worker", "WorkerPanel",
-           "set_visible", "show_error", "show_message"]
+__all__ = ["FALLBACK_HINT", "Callbacks", "ItemView", "Message", "Panel", "Worker",
+           "WorkerPanel", "set_visible", "show_error", "show_message"]
 
 log = logging.getLogger("gen_nb")
 
 FALLBACK_HINT = "widgets need a Jupyter front end"
-
-OK_COLOR = "green"
-BAD_COLOR = "#c62828"
 
 
 @runtime_checkable
@@ -81,21 +81,48 @@ class Panel(w.VBox):
         printer.text(self._head() if cycle else repr(self))
 
 
-def show_message(label: w.Label, text: str, *, bad: bool = False, good: bool = False) -> None:
-    """Write plain text into a Label, red for errors and green for success."""
-    label.value = text
-    label.style.text_color = BAD_COLOR if bad else (OK_COLOR if good else None)
+class Message(w.HTML):
+    """A status message: ``text`` (plain), ``kind`` (info, ok, bad, warn) and an optional
+    ``detail`` shown collapsed. It wraps to the panel's width; the HTML comes from
+    :func:`gen_nb.display.message_html` (escaped)."""
+
+    def __init__(self, text: str = "", kind: str = "info", detail: str | None = None) -> None:
+        super().__init__(layout=w.Layout(width="100%", max_width="100%", min_width="0"))
+        self.add_class("gen-nb-message")
+        self.text, self.kind, self.detail = "", "info", None
+        self.show(text, kind, detail)
+
+    def show(self, text: str, kind: str = "info", detail: str | None = None) -> None:
+        """Show ``text`` (and ``detail`` collapsed); an empty text clears the message."""
+        if (text, kind, detail) == (self.text, self.kind, self.detail) and self.value:
+            return
+        self.text, self.kind, self.detail = text, kind, detail
+        self.value = fragments.message(text, kind, detail)
+
+    def clear(self) -> None:
+        self.show("")
+
+    def __repr__(self) -> str:
+        return f"Message({self.kind}: {self.text!r})"
 
 
-def show_error(label: w.Label, exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
-    """Show an error's message (never a traceback) in red, log it, return the text."""
-    text = error_text(exc, secrets)
+def show_message(message: Message, text: str, *, bad: bool = False, good: bool = False,
+                 warn: bool = False, detail: str | None = None) -> None:
+    """Show plain text in a Message: red for errors, green for success, amber for warnings."""
+    kind = "bad" if bad else "ok" if good else "warn" if warn else "info"
+    message.show(text, kind, detail)
+
+
+def show_error(message: Message, exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """Show an error (what to do first; the full text collapsed), never a traceback; log it;
+    return the lead text."""
+    lead, detail = error_parts(exc, secrets)
     # INFO, not WARNING: the widget already shows it, and Python's last-resort handler would
     # print a WARNING into the notebook as stderr; the traceback only at DEBUG.
-    log.info("%s", text)
+    log.info("%s", detail or lead)
     log.debug("gen_nb widget error", exc_info=exc)
-    show_message(label, text, bad=True)
-    return text
+    message.show(lead, "bad", detail)
+    return lead
 
 
 def set_visible(widget: w.Widget, shown: bool) -> None:

@@ -1,8 +1,15 @@
-"""RenderPicker (filters + a list) and Gallery (a paged grid of thumbnails): pick a render.
+"""RenderPicker: filters (search, engine, status) over a list or a gallery of renders; pick one,
+tick several. Gallery is the same picker shown as a grid first.
 
-Both take a client (renders come from ``client.renders()``; ``refresh()`` asks again) or a list
-of renders, expose ``.value`` (the selected Render or None), ``on_select(cb, remove=False)`` and
-``select(render_or_id)`` which triggers the callbacks.
+Both views share the filters, the current render (``.value``, marked in the list and in the
+gallery) and the checked renders (``.checked``: the selection bulk actions work on). Renders
+come from a client (``client.renders()``; ``refresh()`` asks again) or a list. Labels carry
+each render's true state: ``completed · file deleted``, and local marks (downloaded, exported,
+published) from :func:`gen_nb.local_state.local_state` via ``set_local_state``.
+
+Scale: the search text of every render is computed once; a keystroke filters with one pass of
+substring checks and sends at most ``limit`` list options (the list says how many more match)
+or one gallery page, so 10,000 renders stay quick and light.
 
 >>> import gen_nb
 >>> from gen_nb.widgets import RenderPicker
@@ -12,93 +19,36 @@ of renders, expose ``.value`` (the selected Render or None), ``on_select(cb, rem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as w
 
-from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
-from gen_nb.widgets.text import matches_filter, render_label, render_lines
+from gen_nb.api.errors import UsageError
+from gen_nb.widgets.panel import Callbacks, Message, Panel, show_error, show_message
+from gen_nb.widgets.text import render_label, render_lines, search_text, tile_of
+from gen_nb.widgets.views import GalleryView
 
-__all__ = ["Gallery", "RenderPicker"]
+__all__ = ["Gallery", "RenderPicker", "UnknownRender"]
 
 STATUSES = ("completed", "processing", "pending", "failed", "stopped")
+VIEWS = ("List", "Gallery")
+
+
+class UnknownRender(UsageError, LookupError):
+    """The id names no render the picker knows (``select("99999")``)."""
 
 
 def _render_id(render_or_id: Any) -> str:
     return str(getattr(render_or_id, "id", render_or_id))
 
 
-class _RenderSource(Panel):
-    """Renders from a client or a list, the selected one, and on_select callbacks."""
+class RenderPicker(Panel):
+    """Filter renders and pick one (list or gallery); tick several for bulk actions.
 
-    _fallback = "use gen_nb.renders_frame(client) to browse renders"
-
-    def _init_source(self, source: Any, engine_ids: Sequence[str] | None) -> None:
-        self._client = None if source is None or isinstance(source, list | tuple) else source
-        self._engine_ids = list(engine_ids) if engine_ids else None
-        self._renders: dict[str, Any] = {}
-        self._selected: str | None = None
-        self._select_callbacks = Callbacks()
-        self.message = w.Label()
-        self._load_error: str | None = None
-        if self._client is None:
-            self._renders = {r.id: r for r in (source or ())}
-
-    def _details(self) -> list[str]:
-        return render_lines(self.renders)
-
-    # -- public API ------------------------------------------------------------------------------
-    @property
-    def renders(self) -> list[Any]:
-        """All renders known to the widget (unfiltered)."""
-        return list(self._renders.values())
-
-    @property
-    def value(self) -> Any:
-        """The selected Render, or None."""
-        return self._renders.get(self._selected) if self._selected else None
-
-    def on_select(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
-        """Call ``callback(render_or_None)`` whenever the selection changes."""
-        self._select_callbacks.register(callback, remove)
-
-    def refresh(self) -> list[Any]:
-        """Fetch the renders again (client.renders); errors show in the widget. Returns them."""
-        if self._client is not None:
-            try:
-                renders = self._client.renders(self._engine_ids)
-            except Exception as exc:
-                self._load_error = show_error(self.message, exc)
-                return self.renders
-            self._load_error = None
-            before = self.value
-            self._renders = {r.id: r for r in renders}
-            if before is not None and self.value is not None and self.value != before:
-                self._select_callbacks(self.value)  # same render, new state (e.g. completed)
-        self._show_renders()
-        if self._selected and self._selected not in self._renders:
-            self._set_selected(None)
-        return self.renders
-
-    def set_renders(self, renders: Sequence[Any]) -> None:
-        """Show this list of renders instead (keeps the selection when it is still there)."""
-        self._renders = {r.id: r for r in renders}
-        self.refresh()
-
-    def _set_selected(self, render_id: str | None) -> None:
-        if render_id == self._selected:
-            return
-        self._selected = render_id
-        self._select_callbacks(self.value)
-
-    def _show_renders(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-
-class RenderPicker(_RenderSource):
-    """Filter renders by engine, status and text, and pick one from a list.
+    ``value`` the current Render, ``checked`` the ticked ones; ``select(render_or_id)``,
+    ``clear()``, ``check(ids, on=True)``, ``on_select(cb)``, ``on_check(cb)``; ``view.value``
+    is "List" or "Gallery"; ``show_page(n)`` turns the gallery.
 
     Example::
 
@@ -107,164 +57,339 @@ class RenderPicker(_RenderSource):
         picker.select(client.renders()[0])   # triggers the callback
     """
 
+    _fallback = "use gen_nb.renders_frame(client) to browse renders"
+
     def __init__(self, source: Any = None, *, engine_ids: Sequence[str] | None = None,
-                 rows: int = 8) -> None:
+                 rows: int = 10, view: str = "List", page_size: int = 24,
+                 limit: int = 500) -> None:
         super().__init__()
-        self._init_source(source, engine_ids)
+        self.add_class("gen-nb-picker")
+        self._client = None if source is None or isinstance(source, list | tuple) else source
+        self._engine_ids = list(engine_ids) if engine_ids else None
+        self.page_size, self.limit = max(1, page_size), max(1, limit)
+        self._renders: dict[str, Any] = {}
+        self._search: dict[str, str] = {}
+        self._marks: dict[str, str] = {}
+        self._deleted: set[str] = set()
+        self._selected: str | None = None
+        self._checked: list[str] = []
+        self._shown: list[str] = []
         self._updating = False
-        self.engine = w.Dropdown(description="Engine", options=[("All engines", "")], value="")
-        self.status = w.ToggleButtons(
-            description="Status", options=[("all", "")] + [(s, s) for s in STATUSES], value="",
-            style={"button_width": "auto"})
-        self.text = w.Text(description="Search", placeholder="title or id",
-                           continuous_update=True)
-        self.choices = w.Select(description="Render", options=[], rows=rows,
-                                layout=w.Layout(width="100%"))
+        self._page_shown = 0
+        self._load_error: str | None = None
+        self._select_callbacks, self._check_callbacks = Callbacks(), Callbacks()
+        self._build(rows, view)
+        if self._client is None:
+            self._set_renders(source or ())
+        self.refresh()
+
+    def _build(self, rows: int, view: str) -> None:
+        narrow = {"description_width": "initial"}
+        self.text = w.Text(description="Search", placeholder="title, engine or id",
+                           continuous_update=True, style=narrow,
+                           layout=w.Layout(flex="1 1 14em", min_width="12em", width="auto"))
+        self.engine = w.Dropdown(description="Engine", options=[("All engines", "")], value="",
+                                 style=narrow, layout=w.Layout(width="auto", max_width="100%"))
+        self.status = w.Dropdown(description="Status", value="", style=narrow,
+                                 options=[("any status", ""), *((s, s) for s in STATUSES)],
+                                 layout=w.Layout(width="auto"))
+        self.filters = w.HBox([self.text, self.engine, self.status],
+                              layout=w.Layout(flex_flow="row wrap", width="100%"))
+        self.filters.add_class("gen-nb-filters")
+        self.view = w.ToggleButtons(options=list(VIEWS), value=view, style={"button_width":
+                                                                          "auto"})
+        self.choices = w.Select(options=[], rows=rows, layout=w.Layout(width="100%"))
+        self.grid = GalleryView(layout=w.Layout(width="100%"))
+        self.message = Message()
         for widget in (self.engine, self.status, self.text):
             widget.observe(self._on_filter, names="value")
         self.choices.observe(self._on_choice, names="value")
-        self.children = [w.HBox([self.engine, self.text]), self.status, self.choices,
-                         self.message]
-        self.refresh()
+        self.view.observe(self._on_view, names="value")
+        self.grid.observe(self._on_grid_current, names="current")
+        self.grid.observe(self._on_grid_checked, names="checked")
+        self.grid.observe(self._on_grid_page, names="page")
+        self.children = [self.view, self.filters, self.choices, self.grid, self.message]
+        self._show_view()
 
     def _summary(self) -> str:
-        shown = len(self.choices.options)
         chosen = f", selected #{self._selected}" if self._selected else ""
-        return f"{len(self._renders)} renders ({shown} shown){chosen}"
+        return f"{len(self._renders)} renders ({len(self._shown)} shown){chosen}"
+
+    def _details(self) -> list[str]:
+        return render_lines(self.renders)
+
+    # -- public API ------------------------------------------------------------------------------
+    @property
+    def renders(self) -> list[Any]:
+        """All renders known to the picker (unfiltered)."""
+        return list(self._renders.values())
+
+    @property
+    def shown(self) -> list[Any]:
+        """The renders that pass the filters, in order."""
+        return [self._renders[i] for i in self._shown]
+
+    @property
+    def value(self) -> Any:
+        """The current Render, or None."""
+        return self._renders.get(self._selected) if self._selected else None
+
+    @property
+    def checked(self) -> list[Any]:
+        """The ticked renders, in the order they were ticked."""
+        return [self._renders[i] for i in self._checked if i in self._renders]
+
+    @property
+    def page(self) -> int:
+        return self.grid.page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self._shown) // self.page_size))
+
+    def on_select(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
+        """Call ``callback(render_or_None)`` whenever the current render changes."""
+        self._select_callbacks.register(callback, remove)
+
+    def on_check(self, callback: Callable[[list[Any]], Any], remove: bool = False) -> None:
+        """Call ``callback(checked_renders)`` whenever the ticked renders change."""
+        self._check_callbacks.register(callback, remove)
 
     def select(self, render_or_id: Any) -> None:
-        """Select a render (a Render or its id); clears filters that hide it; fires on_select."""
+        """Make a render (a Render or its id) current; clears filters that hide it; fires
+        on_select. Raises :class:`UnknownRender` for an id the picker does not know."""
         render_id = _render_id(render_or_id)
         if render_id not in self._renders:
             if not hasattr(render_or_id, "id"):
-                raise KeyError(f"render {render_id!r} is not in this picker; refresh() first")
-            self._renders[render_id] = render_or_id
-            self._show_renders()
-        if render_id not in {value for _, value in self.choices.options}:
-            self.engine.value, self.status.value, self.text.value = "", "", ""
-        self.choices.value = render_id
+                raise UnknownRender(
+                    f"There is no render {render_id!r} here ({len(self._renders)} renders are "
+                    "listed). Check the id, or call refresh() if it was made just now.")
+            self._add(render_or_id)
+        if render_id not in self._shown:
+            self._clear_filters()
         self._set_selected(render_id)
+        self._show_renders()
+        if self.view.value == "Gallery":
+            self.show_page(self._shown.index(render_id) // self.page_size)
 
     def clear(self) -> None:
-        """Select nothing (fires on_select with None)."""
-        self.choices.value = None
+        """Make nothing current (fires on_select with None)."""
         self._set_selected(None)
+        self._show_renders()
+
+    def check(self, renders_or_ids: Iterable[Any], on: bool = True) -> None:
+        """Tick (or untick) renders; fires on_check."""
+        ids = [_render_id(r) for r in renders_or_ids]
+        kept = [i for i in self._checked if i not in ids]
+        self._set_checked(kept + [i for i in ids if i in self._renders] if on else kept)
+
+    def refresh(self, notify: bool = True) -> list[Any]:
+        """Fetch the renders again (client.renders); errors show in the widget. Returns them.
+        ``notify=False``: the current render's new state does not fire on_select."""
+        if self._client is not None:
+            try:
+                renders = self._client.renders(self._engine_ids)
+            except Exception as exc:
+                self._load_error = show_error(self.message, exc)
+                return self.renders
+            self._load_error = None
+            before = self.value
+            self._set_renders(renders)
+            if notify and before is not None and self.value is not None and \
+                    self.value != before:
+                self._select_callbacks(self.value)  # same render, new state (e.g. completed)
+        self._after_change()
+        return self.renders
+
+    def set_renders(self, renders: Sequence[Any]) -> None:
+        """Show this list of renders instead (keeps the selection when it is still there)."""
+        before = self.value
+        self._set_renders(renders)
+        if before is not None and self.value is not None and self.value != before:
+            self._select_callbacks(self.value)
+        self._after_change()
+
+    def set_local_state(self, states: Mapping[str, Any]) -> None:
+        """Show local marks (downloaded · exported · published) from ``local_state()``."""
+        for render_id, state in states.items():
+            if render_id in self._renders:
+                self._marks[render_id] = state.marks
+                if getattr(state, "deleted", False):
+                    self._deleted.add(render_id)
+        self._show_renders()
+
+    def mark_deleted(self, render_ids: Iterable[str]) -> None:
+        """Show these renders' files as deleted (what this session deleted)."""
+        self._deleted.update(str(i) for i in render_ids)
+        self._show_renders()
+
+    def is_deleted(self, render_id: str) -> bool:
+        return render_id in self._deleted
+
+    def show_page(self, page: int) -> None:
+        """Turn the gallery to page ``page`` (0-based, clamped): one message with its tiles."""
+        page = max(0, min(page, self.pages - 1))
+        start = page * self.page_size
+        tiles = [self._tile(i) for i in self._shown[start:start + self.page_size]]
+        caption = (f"page {page + 1} of {self.pages} · {len(self._shown):,} of "
+                   f"{len(self._renders):,} renders")
+        self._page_shown = page
+        with self.grid.hold_sync():
+            self.grid.page, self.grid.pages = page, self.pages
+            self.grid.tiles, self.grid.caption = tiles, caption
 
     # -- internals -------------------------------------------------------------------------------
-    def _show_renders(self) -> None:
+    def _label(self, render_id: str) -> str:
+        return render_label(self._renders[render_id], self._marks.get(render_id, ""),
+                            render_id in self._deleted)
+
+    def _tile(self, render_id: str) -> dict[str, str]:
+        return tile_of(self._renders[render_id], self._marks.get(render_id, ""),
+                       render_id in self._deleted)
+
+    def _add(self, render: Any) -> None:
+        self._renders[render.id] = render
+        self._search[render.id] = search_text(render)
+
+    def _set_renders(self, renders: Iterable[Any]) -> None:
+        self._renders, self._search = {}, {}
+        for render in renders:
+            self._add(render)
+
+    def _after_change(self) -> None:
+        if self._selected and self._selected not in self._renders:
+            self._set_selected(None)
+        if any(i not in self._renders for i in self._checked):
+            self._set_checked([i for i in self._checked if i in self._renders])
+        self._update_engines()
+        self._show_renders()
+
+    def _update_engines(self) -> None:
         engines = sorted({(r.engine_title or f"engine {r.engine_id}", r.engine_id)
                           for r in self._renders.values() if r.engine_id})
         options = [("All engines", ""), *((f"{title} ({eid})", eid) for title, eid in engines)]
         if list(self.engine.options) != options:
             current = self.engine.value
-            self.engine.options = options
-            self.engine.value = current if any(v == current for _, v in options) else ""
-        shown = [(render_label(r), r.id) for r in self._renders.values()
-                 if matches_filter(r, text=self.text.value, engine_id=self.engine.value or None,
-                                   status=self.status.value or None)]
-        keep = self._selected if any(v == self._selected for _, v in shown) else None
+            self._updating = True
+            try:
+                self.engine.options = options
+                self.engine.value = current if any(v == current for _, v in options) else ""
+            finally:
+                self._updating = False
+
+    def _filter(self) -> list[str]:
+        needle = self.text.value.strip().lower()
+        engine, status = self.engine.value or None, self.status.value or None
+        return [rid for rid, render in self._renders.items()
+                if (not engine or render.engine_id == engine)
+                and (not status or render.status == status)
+                and (not needle or needle in self._search[rid])]
+
+    def _show_renders(self) -> None:
+        self._shown = self._filter()
+        if self.view.value == "Gallery":
+            with self.grid.hold_sync():
+                self.grid.current = self._selected or ""
+                self.grid.checked = list(self._checked)
+                self.show_page(self.grid.page)
+        else:
+            self._show_list()
+        self._count_message()
+
+    def _show_list(self) -> None:
+        first = self._shown[:self.limit]
+        if self._selected in self._shown and self._selected not in first:
+            first = [self._selected, *first[:-1]]
+        options = [(self._label(i), i) for i in first]
         self._updating = True  # new options must not look like a user's choice
         try:
-            self.choices.options = shown
-            self.choices.value = keep
+            if list(self.choices.options) != options:
+                self.choices.options = options
+            self.choices.value = self._selected if self._selected in first else None
         finally:
             self._updating = False
-        if not self._load_error:
-            show_message(self.message, f"{len(shown)} of {len(self._renders)} renders")
 
+    def _count_message(self) -> None:
+        if self._load_error:
+            return
+        total, shown = len(self._renders), len(self._shown)
+        text = f"{shown:,} of {total:,} renders"
+        if self.view.value == "List" and shown > self.limit:
+            text = (f"Showing the first {self.limit:,} of {shown:,} matching renders "
+                    f"({total:,} in all): type in Search to narrow, or use the Gallery.")
+        ticked = f" · {len(self._checked)} selected for bulk actions" if self._checked else ""
+        show_message(self.message, text + ticked)
+
+    def _clear_filters(self) -> None:
+        self._updating = True
+        try:
+            self.engine.value, self.status.value, self.text.value = "", "", ""
+        finally:
+            self._updating = False
+
+    def _set_selected(self, render_id: str | None) -> None:
+        if render_id == self._selected:
+            return
+        self._selected = render_id
+        self._select_callbacks(self.value)
+
+    def _set_checked(self, ids: list[str]) -> None:
+        if ids == self._checked:
+            return
+        self._checked = ids
+        if self.view.value == "Gallery" and self.grid.checked != ids:
+            self.grid.checked = list(ids)
+        self._count_message()
+        self._check_callbacks(self.checked)
+
+    def _show_view(self) -> None:
+        gallery = self.view.value == "Gallery"
+        self.choices.layout.display = "none" if gallery else None
+        self.grid.layout.display = None if gallery else "none"
+
+    # -- events ----------------------------------------------------------------------------------
     def _on_filter(self, _change: dict[str, Any]) -> None:
-        self._show_renders()
+        if not self._updating:
+            self._page_shown = self.grid.page = 0
+            self._show_renders()
 
     def _on_choice(self, change: dict[str, Any]) -> None:
         if change["new"] is not None and not self._updating:
             self._set_selected(change["new"])
 
+    def _on_view(self, _change: dict[str, Any]) -> None:
+        self._show_view()
+        self._show_renders()
+        if self.view.value == "Gallery" and self._selected in self._shown:
+            self.show_page(self._shown.index(self._selected) // self.page_size)
 
-class Gallery(_RenderSource):
-    """A paged grid of thumbnail cards; a card's "Select" button selects its render.
+    def _on_grid_current(self, change: dict[str, Any]) -> None:
+        new = change["new"]
+        if new and new != self._selected and new in self._renders:
+            self._set_selected(new)
 
-    Only ``page_size`` cards exist at a time, so a gallery of thousands of renders stays light.
-    """
+    def _on_grid_checked(self, change: dict[str, Any]) -> None:
+        ids = [i for i in change["new"] if i in self._renders]
+        if ids != self._checked:
+            self._set_checked(ids)
+
+    def _on_grid_page(self, change: dict[str, Any]) -> None:
+        if change["new"] != self._page_shown:
+            self.show_page(change["new"])
+
+
+class Gallery(RenderPicker):
+    """A RenderPicker shown as a paged gallery first: thumbnails (placeholders with a status
+    badge where there is none), ellipsised titles with the full title on hover, the same
+    filters, the current render marked, tick boxes for several. Only one page of tiles is
+    ever in the widget's state, so thousands of renders stay light."""
 
     def __init__(self, source: Any = None, *, engine_ids: Sequence[str] | None = None,
-                 page_size: int = 12, columns: int = 4) -> None:
-        super().__init__()
-        self._init_source(source, engine_ids)
-        self.page_size = max(1, page_size)
-        self.page = 0
-        self.grid = w.GridBox(layout=w.Layout(
-            grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="8px"))
-        self.prev_button = w.Button(description="◀ Prev", layout=w.Layout(width="auto"))
-        self.next_button = w.Button(description="Next ▶", layout=w.Layout(width="auto"))
-        self.page_label = w.Label()
-        self.prev_button.on_click(lambda _b: self.show_page(self.page - 1))
-        self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
-        self.card_buttons: dict[str, w.Button] = {}
-        self.children = [self.grid, w.HBox([self.prev_button, self.page_label,
-                                            self.next_button]), self.message]
-        self.refresh()
+                 page_size: int = 12, **kwargs: Any) -> None:
+        kwargs.setdefault("view", "Gallery")
+        super().__init__(source, engine_ids=engine_ids, page_size=page_size, **kwargs)
 
     def _summary(self) -> str:
         chosen = f", selected #{self._selected}" if self._selected else ""
-        return f"{len(self._renders)} renders, page {self.page + 1} of {self.pages}{chosen}"
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-len(self._renders) // self.page_size))
-
-    def select(self, render_or_id: Any) -> None:
-        """Select a render (a Render or its id), turning to its page; fires on_select."""
-        render_id = _render_id(render_or_id)
-        if render_id not in self._renders:
-            if not hasattr(render_or_id, "id"):
-                raise KeyError(f"render {render_id!r} is not in this gallery; refresh() first")
-            self._renders[render_id] = render_or_id
-        index = list(self._renders).index(render_id)
-        self._set_selected(render_id)
-        self.show_page(index // self.page_size)
-
-    def show_page(self, page: int) -> None:
-        """Show page ``page`` (0-based, clamped), building only that page's cards."""
-        self.page = max(0, min(page, self.pages - 1))
-        start = self.page * self.page_size
-        renders = list(self._renders.values())[start:start + self.page_size]
-        old = list(self.grid.children)
-        self.card_buttons = {}
-        self.grid.children = [self._card(r) for r in renders]
-        for card in old:
-            for child in card.children:
-                child.close()
-            card.close()
-        self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = self.page >= self.pages - 1
-        self.page_label.value = (f"page {self.page + 1} of {self.pages} · "
-                                 f"{len(self._renders)} renders")
-
-    def _card(self, render: Any) -> w.VBox:
-        chosen = render.id == self._selected
-        button = w.Button(description="Selected" if chosen else "Select",
-                          button_style="info" if chosen else "",
-                          tooltip=render_label(render), layout=w.Layout(width="auto"))
-        button.on_click(lambda _b, rid=render.id: self.select(rid))
-        self.card_buttons[render.id] = button
-        try:
-            html = fragments.thumbnail(render)
-        except Exception as exc:
-            show_error(self.message, exc)
-            html = ""
-        title = w.Label(value=render_label(render), tooltip=render_label(render))
-        return w.VBox([w.HTML(html), title, button], layout=w.Layout(border="1px solid #ddd",
-                                                                padding="4px"))
-
-    def _show_renders(self) -> None:
-        self.show_page(self.page)
-
-    def _set_selected(self, render_id: str | None) -> None:
-        previous = self._selected
-        super()._set_selected(render_id)
-        for rid in (previous, render_id):
-            button = self.card_buttons.get(rid) if rid else None
-            if button is not None:
-                chosen = rid == self._selected
-                button.description = "Selected" if chosen else "Select"
-                button.button_style = "info" if chosen else ""
+        return (f"{len(self._renders)} renders, page {self.page + 1} of {self.pages}"
+                f"{chosen}")

@@ -19,8 +19,10 @@ import ipywidgets as w
 
 from gen_nb.api.redact import redact_url
 from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import Callbacks, Panel, show_error, show_message
+from gen_nb.widgets.panel import Callbacks, Message, Panel, set_visible, show_error, show_message
 from gen_nb.widgets.text import caption_text, url_of
+
+NOTHING_YET = "Pick a render in the list or the gallery above to see it here."
 
 __all__ = ["Preview"]
 
@@ -37,16 +39,15 @@ class Preview(Panel):
         super().__init__()
         self.item: Any = None
         self.playing = False
-        self.caption = w.Label()
+        self.caption = w.Label(layout=w.Layout(max_width="100%"))
         self.html = w.HTML()
         self.play_button = w.Button(description="Play", icon="play", disabled=True,
                                     tooltip="Load and show the player (nothing loads before)")
         self.play_button.on_click(lambda _b: self.play())
-        self.message = w.Label()
+        self.message = Message()
         self._play_callbacks = Callbacks()
-        self.children = [self.caption, self.html, w.HBox([self.play_button, self.message])]
-        if item is not None:
-            self.set_item(item)
+        self.children = [self.caption, self.html, self.play_button, self.message]
+        self.set_item(item)
 
     def _summary(self) -> str:
         if self.item is None:
@@ -64,9 +65,11 @@ class Preview(Panel):
         self.item, self.playing = item, False
         show_message(self.message, "")
         self.caption.value = caption_text(item)
+        set_visible(self.play_button, item is not None)
         if item is None:
             self.html.value = ""
             self.play_button.disabled = True
+            show_message(self.message, NOTHING_YET)
             return
         try:
             self.html.value = fragments.thumbnail(item)
@@ -76,7 +79,7 @@ class Preview(Panel):
         has_url = bool(url_of(item))
         self.play_button.disabled = not has_url
         if not has_url:
-            show_message(self.message, "no media URL yet (the render may still be running)")
+            show_message(self.message, _why_nothing_plays(item), warn=True)
 
     def play(self) -> None:
         """Replace the thumbnail with the player (video/audio/image from the item's URL)."""
@@ -94,3 +97,18 @@ class Preview(Panel):
     def on_play(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
         """Call ``callback(item)`` when the player is shown."""
         self._play_callbacks.register(callback, remove)
+
+
+def _why_nothing_plays(item: Any) -> str:
+    """Why there is no media URL, in the item's own terms."""
+    status = getattr(item, "status", None)
+    if status in ("pending", "processing"):
+        return ("Still rendering: nothing to play yet. Open the Status tab to follow it; it "
+                "can be played once it is completed.")
+    if status in ("failed", "stopped"):
+        reason = getattr(item, "failed_reason", None)
+        return f"This render {status}{': ' + reason if reason else ''}; it has no video."
+    if status == "completed":
+        return ("This render's file was deleted (or GEN no longer keeps it): there is nothing "
+                "to play. Start a new take from the Status tab to make it again.")
+    return "This has no media URL, so there is nothing to play."

@@ -21,13 +21,13 @@ import ipywidgets as w
 
 from gen_nb.api.errors import WaitTimeout
 from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import WorkerPanel, set_visible, show_error, show_message
-from gen_nb.widgets.text import counter_text, post_state_text, url_of
+from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
+from gen_nb.widgets.text import counter_text, form_words, post_state_text, url_of
 
 __all__ = ["PublishPanel"]
 
-SCHEDULES = (("Now", "now"), ("Specific time", "specific_time"),
-             ("Next available", "next_available"))
+SCHEDULES = (("Now", "now"), ("Next available slot", "next_available"),
+             ("At a time…", "specific_time"))
 
 
 class PublishPanel(WorkerPanel):
@@ -40,13 +40,16 @@ class PublishPanel(WorkerPanel):
 
     _fallback = "use client.publish(render, platforms=[…]) and client.wait_post(post.id)"
 
-    def __init__(self, client: Any, item: Any = None, *, wait_timeout: float = 300.0) -> None:
+    def __init__(self, client: Any, item: Any = None, *, wait_timeout: float = 300.0,
+                 log_folder: Any = None) -> None:
         super().__init__()
         self._client = client
         self.item: Any = item
         self.wait_timeout = wait_timeout
+        self.log_folder = log_folder
         self.post: Any = None
         self.violations: list[str] = []
+        self._touched = False
         self._rules: dict[str, Any] = {}
         self._init_worker("publish")
         self._build()
@@ -56,26 +59,27 @@ class PublishPanel(WorkerPanel):
     # -- layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
         self.platform_boxes: dict[str, w.Checkbox] = {}
-        self.platform_row = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.platform_row = w.HBox(layout=w.Layout(flex_flow="row wrap", width="100%"))
         self.caption = w.Textarea(description="Caption", continuous_update=True,
                                   layout=w.Layout(width="100%", height="80px"))
         self.title = w.Text(description="Title", continuous_update=True,
+                            placeholder="needed by YouTube",
                             layout=w.Layout(width="100%"))
-        self.caption_counter, self.title_counter = w.Label(), w.Label()
-        self.schedule = w.ToggleButtons(description="When", options=SCHEDULES,
-                                        value="next_available", style={"button_width": "auto"})
+        self.caption_counter, self.title_counter = Message(), Message()
+        self.schedule = w.ToggleButtons(description="When", options=SCHEDULES, value="now",
+                                        style={"button_width": "auto"})
         self.when = w.DatetimePicker(description="Time")
-        self.violation_box = w.VBox()
+        self.violation_box = w.VBox(layout=w.Layout(width="100%"))
         self.publish_button = w.Button(description="Publish", icon="paper-plane",
                                        button_style="success", disabled=True)
-        self.status = w.Label()
+        self.status = Message()
         self.links = w.HTML()
         for widget in (self.caption, self.title, self.schedule, self.when):
             widget.observe(self._on_change, names="value")
         self.publish_button.on_click(lambda _b: self._start())
         self.children = [self.platform_row, self.caption, self.caption_counter, self.title,
                          self.title_counter, self.schedule, self.when, self.violation_box,
-                         w.HBox([self.publish_button, self.status]), self.links]
+                         self.publish_button, self.status, self.links]
 
     def _load_platforms(self) -> None:
         try:
@@ -87,7 +91,7 @@ class PublishPanel(WorkerPanel):
         boxes = []
         for rule in rules:
             box = w.Checkbox(description=rule.label or rule.platform, value=False, indent=False,
-                             layout=w.Layout(width="auto"))
+                             layout=w.Layout(width="auto", margin="0 1.6em 0 0"))
             box.observe(self._on_change, names="value")
             self.platform_boxes[rule.platform] = box
             boxes.append(box)
@@ -118,6 +122,7 @@ class PublishPanel(WorkerPanel):
 
     # -- checks ----------------------------------------------------------------------------------
     def _on_change(self, _change: dict[str, Any]) -> None:
+        self._touched = True
         self._update()
 
     def _scheduled_time(self) -> _dt.datetime | None:
@@ -134,8 +139,9 @@ class PublishPanel(WorkerPanel):
                                            strict=True)))
         show_message(self.title_counter, text, bad=over)
         set_visible(self.when, self.schedule.value == "specific_time")
-        self.violations = self._check()
-        self.violation_box.children = [self._violation_label(v) for v in self.violations]
+        self.violations = [form_words(v) for v in self._check()]
+        self.violation_box.children = [self._violation_label(v, self._touched)
+                                       for v in self.violations]
         self.publish_button.disabled = bool(self.violations) or self._worker.running
 
     def _check(self) -> list[str]:
@@ -160,10 +166,9 @@ class PublishPanel(WorkerPanel):
         return problems
 
     @staticmethod
-    def _violation_label(text: str) -> w.Label:
-        label = w.Label()
-        show_message(label, f"✗ {text}", bad=True)
-        return label
+    def _violation_label(text: str, touched: bool) -> Message:
+        """A rule to meet: a neutral to-do until the form is touched, then red."""
+        return Message(f"✗ {text}", "bad") if touched else Message(f"To publish: {text}")
 
     # -- publishing ------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -183,6 +188,8 @@ class PublishPanel(WorkerPanel):
     def _work(self, item: Any, platforms: list[str], fields: dict[str, Any],
               cancel: threading.Event) -> Any:
         post = self._client.publish(item, platforms, **fields)
+        self._sent_item = item
+        _note_post(self.log_folder, item, post)
         self._on_post(post)
         return self._client.wait_post(post.id, timeout=self.wait_timeout,
                                       on_update=self._on_post, cancel=cancel)
@@ -193,6 +200,7 @@ class PublishPanel(WorkerPanel):
 
     def _finished(self, post: Any) -> None:
         self._on_post(post)
+        _note_post(self.log_folder, getattr(self, "_sent_item", self.item), post)
         self.publish_button.disabled = bool(self.violations)
         state = post.state
         show_message(self.status, f"post {post.id}: {post_state_text(post)}",
@@ -210,3 +218,11 @@ class PublishPanel(WorkerPanel):
                                       f"check later with client.post({self.post.id!r})")
             return
         show_error(self.status, exc)
+
+
+def _note_post(folder: Any, item: Any, post: Any) -> None:
+    """Remember which render the post carries (the picker's "published" mark)."""
+    from gen_nb.api.settings import download_dir
+    from gen_nb.local_state import record_post
+
+    record_post(folder if folder is not None else download_dir(), item, post)

@@ -16,18 +16,21 @@ whole byte counts under 1 kB without decimals (``"512 B"``, not ``"512B"``; ``"5
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tqdm.std import tqdm
-
-from gen_nb.api.errors import GenError
+from gen_nb.api.errors import APIError, GenError
 from gen_nb.api.redact import redact, redact_url
+from gen_nb.media import format_bytes
 
 __all__ = [
     "caption_text",
     "counter_text",
+    "error_parts",
     "error_text",
+    "file_state",
+    "form_words",
     "format_bytes",
     "format_duration",
     "format_rate",
@@ -40,27 +43,11 @@ __all__ = [
     "render_label",
     "render_lines",
     "resource_id_of",
+    "search_text",
     "status_text",
+    "tile_of",
     "url_of",
 ]
-
-_UNIT_LETTERS = "kMGTPEZYB"
-
-
-def format_bytes(size: float | None) -> str:
-    """A byte count in tqdm's units (see the module docstring); None or not finite → '?'.
-
-    >>> format_bytes(1_500_000), format_bytes(15_000), format_bytes(512), format_bytes(999_600)
-    ('1.50 MB', '15.0 kB', '512 B', '1.00 MB')
-    """
-    if size is None or not math.isfinite(size):
-        return "?"
-    if abs(size) < 999.5 and float(size).is_integer():
-        return f"{int(size)} B"
-    text = tqdm.format_sizeof(size, "B")
-    number = text.rstrip(_UNIT_LETTERS)
-    return f"{number} {text[len(number):]}"
-
 
 def format_rate(bytes_per_second: float | None) -> str:
     """A transfer speed: ``2_500_000 → '2.50 MB/s'``; None, 0 or negative → '– B/s'."""
@@ -147,20 +134,126 @@ def error_text(exc: BaseException, secrets: Iterable[str] = ()) -> str:
     return redact(message or type(exc).__name__)
 
 
-def render_label(render: Any) -> str:
-    """An option label for a render (plain text; the front end shows it as text).
+_ADVICE = re.compile(r"^(Check|Pass|Set|Unset|Use|Try|Click|Wait|Fix|Buy|Add|Free|Pick|Enter|"
+                     r"Download|Delete|Call|Run|Refresh|Remove|Look|Shorten|Tick|Select|Give|"
+                     r"Ask|Start|Stop|Make|Choose|Open|Sign|Point|Show|Move)\b")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
+
+
+def error_parts(exc: BaseException, secrets: Iterable[str] = ()) -> tuple[str, str | None]:
+    """(what to do first, the full message or None) for an error shown in a widget.
+
+    An API error leads with its hint, then the object and HTTP status in a few words; the
+    full text (error_code, the server's words) goes in the details. Other errors lead with
+    their advice sentences when they have some.
+
+    >>> from gen_nb.api.errors import AuthenticationError
+    >>> lead, detail = error_parts(AuthenticationError(status=401, subject="engines"))
+    >>> lead.startswith("The API key was refused."), "HTTP 401" in lead, "401" in detail
+    (True, True, True)
+    """
+    full = error_text(exc, secrets)
+    if isinstance(exc, APIError) and exc.hint:
+        what = exc.subject.split(" (", 1)[0]
+        lead = f"{_masked(exc.hint, secrets)} ({what} failed with HTTP {exc.status}.)"
+        return lead, full
+    sentences = _SENTENCE.split(full)
+    advice = [sentence for sentence in sentences if _ADVICE.match(sentence)]
+    if not advice or len(sentences) < 2:
+        return full, None
+    status = getattr(exc, "status", None)
+    where = f" (HTTP {status}.)" if isinstance(status, int) and status else ""
+    return " ".join(advice) + where, full
+
+
+def _masked(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "…")
+    return redact(text)
+
+
+_FORM_WORDS = (
+    ("a title is required; pass title=…", "a title is required: fill in the Title field."),
+    ("a media URL is required.", "this needs a render with a video (pick a completed one)."),
+)
+
+
+def form_words(violation: str) -> str:
+    """A rule violation in the words of the form (the Title field, not ``title=``).
+
+    >>> form_words("YouTube: a title is required; pass title=…")
+    'YouTube: a title is required: fill in the Title field.'
+    """
+    for code_words, form in _FORM_WORDS:
+        violation = violation.replace(code_words, form)
+    return violation
+
+
+def file_state(render: Any, deleted: bool = False) -> str:
+    """The render's status as a marketer reads it: ``completed``, ``completed · file deleted``
+    (known deleted), ``completed · file deleted or expired`` (GEN lists no file)."""
+    status = str(getattr(render, "status", "?"))
+    if deleted:
+        return f"{status} · file deleted"
+    if status == "completed" and not getattr(render, "url", None):
+        return f"{status} · file deleted or expired"
+    return status
+
+
+def render_label(render: Any, marks: str = "", deleted: bool = False) -> str:
+    """An option label for a render (plain text; the front end shows it as text); ``marks``
+    (local state, e.g. "downloaded · published") go before the id.
 
     >>> from gen_nb.api.models import Render
-    >>> render_label(Render(id="7", status="completed", title="Hello", engine_title="Shorts"))
+    >>> render_label(Render(id="7", status="completed", title="Hello", engine_title="Shorts",
+    ...                     url="https://cdn/x.mp4"))
     'Hello · Shorts · take 1/1 · completed · #7'
     """
     parts = [getattr(render, "title", None) or "(untitled)"]
     if getattr(render, "engine_title", None) or getattr(render, "engine_id", None):
         parts.append(render.engine_title or f"engine {render.engine_id}")
     parts.append(f"take {getattr(render, 'take', 1)}/{getattr(render, 'takes', 1)}")
-    parts.append(str(getattr(render, "status", "?")))
+    parts.append(file_state(render, deleted))
+    if marks:
+        parts.append(marks)
     parts.append(f"#{render.id}")
     return " · ".join(parts)
+
+
+_TONES = {"completed": "ok", "processing": "busy", "pending": "busy", "failed": "bad",
+          "stopped": "warn"}
+
+
+def tile_of(render: Any, marks: str = "", deleted: bool = False) -> dict[str, str]:
+    """What a gallery tile shows for a render (plain text and a URL the view checks again):
+    id, title, label (the full line, for hover), thumb, state and tone of the badge, the
+    placeholder text when there is no thumbnail, and a meta line (engine · take · marks)."""
+    from gen_nb.media import safe_url
+
+    status = str(getattr(render, "status", "?"))
+    state = file_state(render, deleted)
+    thumb = "" if deleted else (safe_url(getattr(render, "thumbnail_url", None)) or "")
+    no_file = status == "completed" and (deleted or not getattr(render, "url", None))
+    tone = "warn" if no_file else _TONES.get(status, "other")
+    placeholder = ("file deleted" if deleted else "no file" if no_file else
+                   "rendering…" if status in ("pending", "processing") else
+                   f"{status}: no video" if status in ("failed", "stopped") else "no thumbnail")
+    engine = getattr(render, "engine_title", None) or (
+        f"engine {render.engine_id}" if getattr(render, "engine_id", None) else "")
+    meta = " · ".join(part for part in (engine, f"take {getattr(render, 'take', 1)}", marks)
+                      if part)
+    if no_file:
+        state = "file deleted" if deleted else "no file"
+    return {"id": str(render.id), "title": getattr(render, "title", None) or "(untitled)",
+            "label": render_label(render, marks, deleted), "thumb": thumb, "state": state,
+            "tone": tone, "placeholder": placeholder, "meta": meta}
+
+
+def search_text(render: Any) -> str:
+    """What the search box matches: title, id, engine title and id, lower-cased."""
+    return " ".join(str(getattr(render, name, "") or "")
+                    for name in ("title", "id", "engine_title", "engine_id")).lower()
 
 
 def render_lines(renders: Sequence[Any], limit: int = 5) -> list[str]:
@@ -223,11 +316,7 @@ def matches_filter(render: Any, *, text: str = "", engine_id: str | None = None,
     if status and getattr(render, "status", None) != status:
         return False
     needle = text.strip().lower()
-    if not needle:
-        return True
-    haystack = " ".join(str(getattr(render, name, "") or "")
-                        for name in ("title", "id", "engine_title", "engine_id"))
-    return needle in haystack.lower()
+    return not needle or needle in search_text(render)
 
 
 def plan_lines(plan: Any) -> list[str]:

@@ -24,8 +24,7 @@ import ipywidgets as w
 
 from gen_nb.api.errors import DownloadCancelled
 from gen_nb.api.redact import redact_url
-from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import WorkerPanel, show_error, show_message
+from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
 from gen_nb.widgets.text import (
     format_bytes,
     format_duration,
@@ -34,6 +33,7 @@ from gen_nb.widgets.text import (
     progress_text,
     url_of,
 )
+from gen_nb.widgets.views import SaveLink
 
 __all__ = ["DownloadButton", "StreamPanel"]
 
@@ -52,6 +52,12 @@ def _stream_to(src: Any, dest: str, **options: Any) -> Any:
     return stream_to(src, dest, **options)
 
 
+def _same_source(a: Any, b: Any) -> bool:
+    """The same thing with the same file (a refreshed Render of the same take counts)."""
+    return (getattr(a, "id", a) == getattr(b, "id", b) and url_of(a) == url_of(b)
+            and type(a) is type(b))
+
+
 class _TransferPanel(WorkerPanel):
     """Run button + Cancel + bar + label, driving one transfer at a time."""
 
@@ -65,8 +71,9 @@ class _TransferPanel(WorkerPanel):
         self.button = w.Button(description=self._verb, icon=self._icon, button_style="primary")
         self.cancel_button = w.Button(description="Cancel", icon="stop", disabled=True)
         self.bar = w.FloatProgress(value=0.0, min=0.0, max=100.0, bar_style="",
-                                   layout=w.Layout(width="50%"))
-        self.label = w.Label()
+                                   layout=w.Layout(flex="1 1 8em", min_width="6em",
+                                                   width="auto"))
+        self.label = Message()
         self.button.on_click(lambda _b: self._start())
         self.cancel_button.on_click(lambda _b: self.cancel())
         self.item: Any = None
@@ -89,11 +96,21 @@ class _TransferPanel(WorkerPanel):
     def set_item(self, item: Any) -> None:
         """Transfer this instead (URL, Render, LayerOutput, resource; None: nothing) and reset
         the display. A transfer already running goes on."""
+        same = item is not None and _same_source(item, self.item)
         self.item = item
+        if same and (self.result is not None or self.error is not None):
+            return  # the same thing again: the last outcome stays until the next action
         self.bar.value, self.bar.bar_style = 0.0, ""
-        show_message(self.label, "" if url_of(item) else "nothing to transfer yet")
+        show_message(self.label, "" if url_of(item) else self._nothing_text(item))
         self.button.disabled = not url_of(item) or self._worker.running
         self._reset_extra()
+
+    def _nothing_text(self, item: Any) -> str:
+        if item is None:
+            return "Pick a render first."
+        if getattr(item, "status", "completed") == "completed":
+            return "There is no file to transfer: it was deleted (or GEN no longer keeps it)."
+        return f"There is no file yet: the render is {item.status}."
 
     # -- internals -------------------------------------------------------------------------------
     def _reset_extra(self) -> None:
@@ -109,7 +126,7 @@ class _TransferPanel(WorkerPanel):
         if self._worker.running:
             return
         if not url_of(self.item):
-            show_message(self.label, "nothing to transfer: select something first", bad=True)
+            show_message(self.label, "Nothing to transfer: select something first.", bad=True)
             return
         if not self._ready():
             return
@@ -130,7 +147,7 @@ class _TransferPanel(WorkerPanel):
         if state.phase in ("done", "failed", "cancelled"):
             return  # _finished / _failed write the last word
         text = progress_text(state.done, state.total, state.rate, state.eta)
-        self.label.value = f"verifying… {text}" if state.phase == "verifying" else text
+        show_message(self.label, f"verifying… {text}" if state.phase == "verifying" else text)
 
     def _finished(self, result: Any) -> None:
         self.bar.value, self.bar.bar_style = 100.0, "success"
@@ -144,7 +161,7 @@ class _TransferPanel(WorkerPanel):
         self.button.disabled, self.cancel_button.disabled = False, True
         if isinstance(exc, DownloadCancelled):
             self.bar.bar_style = "warning"
-            show_message(self.label, f"Cancelled. Click {self._resume} to continue.")
+            show_message(self.label, f"Cancelled. Click {self._resume} to continue.", warn=True)
         else:
             self.bar.bar_style = "danger"
             show_error(self.label, exc, self._secrets())
@@ -171,13 +188,14 @@ class DownloadButton(_TransferPanel):
 
     def __init__(self, item: Any = None, dest: str | Path | None = None, *,
                  overwrite: bool = False, segments: int = 1) -> None:
-        self.link = w.HTML()
+        self.link = SaveLink(layout=w.Layout(width="100%"))
         super().__init__(item)
         self.dest = dest
         self.overwrite = overwrite
         self.segments = segments
-        self.children = [w.HBox([self.button, self.cancel_button, self.bar]), self.label,
-                         self.link]
+        self.children = [w.HBox([self.button, self.cancel_button, self.bar],
+                                layout=w.Layout(flex_flow="row wrap", width="100%")),
+                         self.label, self.link]
 
     def _summary(self) -> str:
         url = url_of(self.item)
@@ -186,7 +204,8 @@ class DownloadButton(_TransferPanel):
         return f"{redact_url(url) or 'no source'} ({state})"
 
     def _reset_extra(self) -> None:
-        self.link.value = ""
+        self.link.files = []
+        set_visible(self.link, False)
         self.button.description = self._verb
 
     def _work(self, item: Any, cancel: threading.Event) -> Any:
@@ -195,7 +214,9 @@ class DownloadButton(_TransferPanel):
 
     def _success_text(self, result: Any) -> str:
         if getattr(result, "skipped", False):
-            return f"Already downloaded: {Path(result.path).name} ({format_bytes(result.bytes)})"
+            return (f"Already downloaded: {Path(result.path).name} "
+                    f"({format_bytes(result.bytes)}) matches gen_nb's record, so nothing was "
+                    "transferred.")
         seconds = result.seconds or 0.0
         speed = format_rate(result.bytes / seconds) if seconds > 0 else "– B/s"
         text = (f"Done: {Path(result.path).name} · {format_bytes(result.bytes)} in "
@@ -206,7 +227,8 @@ class DownloadButton(_TransferPanel):
 
     def _show_result(self, result: Any) -> None:
         try:
-            self.link.value = fragments.file_link(result.path)
+            self.link.set_files([result.path], [url_of(self.item)])
+            set_visible(self.link, True)
         except Exception as exc:
             show_error(self.label, exc)
 
@@ -226,11 +248,14 @@ class StreamPanel(_TransferPanel):
                  method: str = "PUT") -> None:
         self.destination = w.Text(description="Destination", value=dest or "",
                                   placeholder="https://… (presigned PUT URL)",
+                                  style={"description_width": "initial"},
                                   layout=w.Layout(width="100%"))
         super().__init__(item)
         self.method = method
         self.children = [self.destination,
-                         w.HBox([self.button, self.cancel_button, self.bar]), self.label]
+                         w.HBox([self.button, self.cancel_button, self.bar],
+                                layout=w.Layout(flex_flow="row wrap", width="100%")),
+                         self.label]
 
     def _summary(self) -> str:
         return (f"{redact_url(url_of(self.item)) or 'no source'} → "
@@ -243,7 +268,8 @@ class StreamPanel(_TransferPanel):
     def _ready(self) -> bool:
         scheme = urllib.parse.urlsplit(self.destination.value.strip()).scheme
         if scheme not in ("http", "https"):
-            show_message(self.label, "enter an http(s) destination URL first", bad=True)
+            show_message(self.label, "Enter an http(s) destination URL first (a presigned PUT "
+                         "URL of your bucket).", bad=True)
             return False
         return True
 

@@ -22,8 +22,19 @@ from typing import Any
 import ipywidgets as w
 
 from gen_nb.widgets import fragments
-from gen_nb.widgets.panel import WorkerPanel, show_error, show_message
+from gen_nb.widgets.panel import (
+    Callbacks,
+    Message,
+    WorkerPanel,
+    set_visible,
+    show_error,
+    show_message,
+)
 from gen_nb.widgets.text import status_text
+
+PHASE_PERCENT = {"pending": 10.0, "processing": 55.0, "completed": 100.0, "failed": 100.0,
+                 "stopped": 100.0}
+PHASE_STYLE = {"completed": "success", "failed": "danger", "stopped": "warning"}
 
 __all__ = ["RenderWatcher"]
 
@@ -51,15 +62,30 @@ class RenderWatcher(WorkerPanel):
         self._started_at: float | None = None
         self._stopped: Any = None
         self._final = False
+        self._started_callbacks = Callbacks()
         self.start_button = w.Button(icon="play", button_style="primary")
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     disabled=True)
         self.badge = w.HTML()
-        self.status = w.Label()
+        self.bar = w.FloatProgress(value=0.0, min=0.0, max=100.0,
+                                   layout=w.Layout(flex="1 1 8em", min_width="6em", width="auto"))
+        self.status = Message()
+        self.question = Message()
+        self.confirm_button = w.Button(description="Start render (spends credits)",
+                                       icon="play", button_style="danger",
+                                       layout=w.Layout(width="auto"))
+        self.back_button = w.Button(description="Cancel")
+        self.confirm_box = w.VBox([self.question, w.HBox([self.confirm_button,
+                                                          self.back_button])])
+        set_visible(self.confirm_box, False)
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self.stop())
-        self.children = [w.HBox([self.start_button, self.stop_button, self.badge,
-                                 self.status])]
+        self.confirm_button.on_click(lambda _b: self.start(confirmed=True))
+        self.back_button.on_click(lambda _b: self._hide_question())
+        self.children = [w.HBox([self.start_button, self.stop_button, self.badge, self.bar],
+                                layout=w.Layout(flex_flow="row wrap", width="100%",
+                                                align_items="center")),
+                         self.status, self.confirm_box]
         self._point_at(item, engine_id, cell_id)
         if self.generation_id is not None and autostart:
             self.start()
@@ -91,19 +117,30 @@ class RenderWatcher(WorkerPanel):
         if new_id is not None and self.autostart:
             self.start()
 
-    def start(self) -> None:
-        """Watch the generation; starts a new render first when there is none (or it ended)."""
+    def start(self, confirmed: bool = False) -> None:
+        """Watch the generation; starts a new render first when there is none (or it ended).
+
+        A new render spends credits on the real API: the first call only asks (with the last
+        take's cost when GEN gave one); ``start(confirmed=True)`` — the "Start render (spends
+        credits)" button — starts it. The sandbox starts at once and says so.
+        """
         if self._worker.running:
             return
         new = self._can_start and (self.generation_id is None or bool(
             self.generation is not None and self.generation.done))
+        if new and not confirmed and not self._free:
+            self._ask_first()
+            return
+        self._hide_question()
         if new:
             self.generation_id, self.generation, self.statuses = None, None, []
         self._stopped, self._final = None, False
         self._started_at = time.monotonic()
         self.start_button.disabled = True
         self.stop_button.disabled = False
-        show_message(self.status, "starting a render…" if new else "watching…")
+        self.bar.value, self.bar.bar_style = 2.0, "info"
+        sandbox = " on the sandbox: no credits are spent" if self._free else ""
+        show_message(self.status, f"Starting a new render{sandbox}…" if new else "Watching…")
         if self._worker.start(self._work, self._finished, self._failed):
             threading.Thread(target=self._tick, args=(self._worker.thread,),
                              name="gen_nb-watch-tick", daemon=True).start()
@@ -125,6 +162,27 @@ class RenderWatcher(WorkerPanel):
         """Stop following the status (the render itself goes on)."""
         self._worker.cancel()
 
+    def on_started(self, callback: Any, remove: bool = False) -> None:
+        """Call ``callback(generation)`` when a new render has been started (in the worker)."""
+        self._started_callbacks.register(callback, remove)
+
+    @property
+    def _free(self) -> bool:
+        return bool(getattr(self._client, "is_sandbox", False))
+
+    def _ask_first(self) -> None:
+        cost = getattr(self.generation, "execution_cost", None)
+        price = (f" The last take cost {cost:g} credits." if isinstance(cost, int | float)
+                 else " GEN does not say in advance how many credits it takes.")
+        what = getattr(self.item, "title", None) or f"cell {self.cell_id}"
+        show_message(self.question, f"Start a new take of “{what}” (engine {self.engine_id})? "
+                     f"This spends GEN credits.{price}", warn=True)
+        set_visible(self.confirm_box, True)
+
+    def _hide_question(self) -> None:
+        set_visible(self.confirm_box, False)
+        self.question.clear()
+
     # -- internals -------------------------------------------------------------------------------
     def _point_at(self, item: Any, engine_id: Any = None, cell_id: Any = None) -> None:
         """Forget the last render's state and show ``item``'s (nothing watched yet)."""
@@ -137,7 +195,10 @@ class RenderWatcher(WorkerPanel):
         self.generation: Any = None
         self._final = True  # until start(): the ticker has nothing to show
         self.badge.value = ""
-        show_message(self.status, "")
+        self.bar.value, self.bar.bar_style = 0.0, ""
+        show_message(self.status, "" if item is not None or self._can_start else
+                     "Pick a render to follow it here, or to start a new take of it.")
+        self._hide_question()
         self._end()
 
     def _work(self, cancel: threading.Event) -> Any:
@@ -149,6 +210,7 @@ class RenderWatcher(WorkerPanel):
             generation = self._client.start_render(self.engine_id, self.cell_id)
             self.generation_id = generation.id
             update(generation)
+            self._started_callbacks(generation)
         return self._client.wait(self.generation_id, timeout=self.timeout,
                                  poll_interval=self.poll_interval, on_update=update,
                                  cancel=cancel, raise_on_failure=False)
@@ -178,6 +240,8 @@ class RenderWatcher(WorkerPanel):
         except Exception as exc:
             show_error(self.status, exc)
             return
+        self.bar.value = PHASE_PERCENT.get(generation.status, self.bar.value)
+        self.bar.bar_style = PHASE_STYLE.get(generation.status, "info")
         reason = generation.failed_reason if generation.status == "failed" else None
         text = f"#{generation.id} {status_text(generation.status, self._elapsed(), reason)}"
         if final and not generation.done:

@@ -9,8 +9,8 @@ Fixtures:
   test ends (``<test>-failed.png`` or ``<test>-final.png``).
 Helpers live in ``tests/browser/lab_driver.py`` (open a notebook, run all cells, wait for widgets).
 
-Where /usr/bin/chromium or playwright is missing the tests skip, except under CI (``CI`` set),
-where they fail: CI must never pass by not running the browser test.
+Where /usr/bin/chromium, playwright, notebook or voila is missing the tests skip, except under
+CI (``CI`` set), where they fail: CI must never pass by not running the browser test.
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require(module: str, how: str) -> None:
+    """The front end ``module`` (notebook, voila) must be importable: skip locally, fail in CI."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        _unavailable(f"{module} is not installed: {how}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

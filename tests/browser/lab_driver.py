@@ -1,10 +1,13 @@
-"""Start a private JupyterLab server and drive its notebooks from Playwright.
+"""Start a private JupyterLab / Notebook 7 / Voila server and drive its notebooks from Playwright.
 
 ``start_lab(workdir, sandbox)`` runs ``python -m jupyterlab`` from this interpreter (the repo's
 .venv, so the python3 kernel is the venv's) on 127.0.0.1 port 0 with a random token and private
-Jupyter folders; the kernels it starts see only the given sandbox. The page helpers wrap the
-recipe in shared testing.md: open, wait for the kernel's Idle, Run All Cells from the Run menu,
-wait for real widget DOM, screenshot.
+Jupyter folders; the kernels it starts see only the given sandbox. ``start_lab(...,
+app="notebook")`` runs Notebook 7 the same way; ``start_voila(workdir, sandbox, notebook)``
+serves one notebook with Voila, configured to serve downloaded media
+(``--VoilaConfiguration.file_allowlist``, see :data:`VOILA_FILE_ALLOWLIST`). The page helpers
+wrap the recipe in shared testing.md: open, wait for the kernel's Idle, Run All Cells from the
+Run menu, wait for real widget DOM, screenshot.
 """
 
 from __future__ import annotations
@@ -60,10 +63,24 @@ class LabServer:
     sandbox: Any
     process: subprocess.Popen[bytes]
     log_path: Path
+    settings_dir: str = ""
+
+    app: str = "lab"
 
     def notebook_url(self, relative_path: str) -> str:
-        """Lab with only this notebook open (``reset`` drops tabs restored from a workspace)."""
+        """Lab with only this notebook open (``reset`` drops tabs restored from a workspace);
+        Notebook 7's page for it; Voila's one page."""
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{relative_path}?token={self.token}"
+        if self.app == "voila":
+            return f"{self.url}/"
         return f"{self.url}/lab/tree/{relative_path}?reset&token={self.token}"
+
+    def set_theme(self, name: str) -> None:
+        """The Lab theme the next page load uses ("JupyterLab Light" / "JupyterLab Dark")."""
+        folder = Path(self.settings_dir) / "@jupyterlab" / "apputils-extension"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "themes.jupyterlab-settings").write_text(json.dumps({"theme": name}))
 
     def end_sessions(self, relative_path: str) -> None:
         """Shut down any kernel session the server holds for that notebook."""
@@ -84,7 +101,7 @@ class LabServer:
         """Shut its kernels down through the API, then stop the server (kill if it hangs)."""
         if self.process.poll() is None:
             try:
-                for kernel in self.api("kernels"):
+                for kernel in self.api("kernels") if self.app != "voila" else []:
                     self.api(f"kernels/{kernel['id']}", method="DELETE")
             except (OSError, ValueError):
                 pass
@@ -95,7 +112,7 @@ class LabServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.log_path, ARTIFACTS / "jupyterlab.log")
+        shutil.copyfile(self.log_path, ARTIFACTS / f"jupyter{self.app}.log")
 
 
 def _private_dirs(workdir: Path) -> dict[str, str]:
@@ -128,35 +145,101 @@ def lab_env(workdir: Path, sandbox: Any, download_dir: Path) -> dict[str, str]:
     return env
 
 
-def lab_command(root: Path, token: str) -> list[str]:
+def lab_command(root: Path, token: str, app: str = "lab") -> list[str]:
+    module = "jupyterlab" if app == "lab" else "notebook"
+    extra = ["--LabApp.news_url=None",
+             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"] if app == "lab" \
+        else []
     return [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        sys.executable, "-m", module, "--no-browser", "--allow-root",
         "--ip=127.0.0.1", "--port=0", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.terminals_enabled=False", "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--ServerApp.terminals_enabled=False", *extra,
     ]
 
 
-def start_lab(workdir: Path, sandbox: Any) -> LabServer:
-    """Copy notebooks/ to workdir/root and serve it; returns once the API answers."""
+def _served_root(workdir: Path) -> tuple[Path, Path]:
+    """A temp copy of notebooks/ with a downloads/ folder inside (so the files route reaches
+    the downloaded files)."""
     root = workdir / "root"
     shutil.copytree(NOTEBOOK_DIR, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    download_dir = root / "downloads"  # inside the served folder, so Lab can link the files
+    download_dir = root / "downloads"
     download_dir.mkdir(exist_ok=True)
+    return root, download_dir
+
+
+def start_lab(workdir: Path, sandbox: Any, app: str = "lab") -> LabServer:
+    """Copy notebooks/ to workdir/root and serve it with JupyterLab (or Notebook 7 with
+    ``app="notebook"``); returns once the API answers."""
+    root, download_dir = _served_root(workdir)
     env = lab_env(workdir, sandbox, download_dir)
-    log_path = workdir / "jupyterlab.log"
+    log_path = workdir / f"jupyter{app}.log"
     token = secrets.token_hex(24)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(lab_command(root, token), env=env, cwd=root,
+        process = subprocess.Popen(lab_command(root, token, app), env=env, cwd=root,
                                    stdout=log, stderr=subprocess.STDOUT)
-    server = LabServer("", token, root, download_dir, sandbox, process, log_path)
+    server = LabServer("", token, root, download_dir, sandbox, process, log_path,
+                       env["JUPYTERLAB_SETTINGS_DIR"], app)
     try:
         server.url = _wait_until_ready(process, Path(env["JUPYTER_RUNTIME_DIR"]), log_path)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+VOILA_FILE_ALLOWLIST = r"['.*\.(mp4|mp3|jpg|jpeg|png|webm|wav)']"
+"""What a Voila user needs so the save links work: Voila serves ``voila/files/…`` only for
+allowlisted names (otherwise 403 "File not allowlisted")."""
+
+
+def voila_command(notebook: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", f"--VoilaConfiguration.file_allowlist={VOILA_FILE_ALLOWLIST}",
+            "--VoilaConfiguration.show_tracebacks=True"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_voila(workdir: Path, sandbox: Any, notebook: str) -> LabServer:
+    """Serve ``notebook`` (of a temp copy of notebooks/) with Voila; returns once it answers."""
+    root, download_dir = _served_root(workdir)
+    env = lab_env(workdir, sandbox, download_dir)
+    log_path = workdir / "voila.log"
+    port = _free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(voila_command(root / notebook, port), env=env, cwd=root,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = LabServer(f"http://127.0.0.1:{port}", "", root, download_dir, sandbox, process,
+                       log_path, env["JUPYTERLAB_SETTINGS_DIR"], "voila")
+    try:
+        _wait_for_url(process, f"{server.url}/voila/static/", log_path)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_for_url(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n"
+                               + log_path.read_text(errors="replace")[-4000:])
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers (an error status is an answer)
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT:.0f} s")
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], runtime_dir: Path,
@@ -200,13 +283,15 @@ def kernel_state(lab: LabServer, relative_path: str) -> str | None:
 
 def wait_for_kernel_idle(page: Any, lab: LabServer, relative_path: str,
                          timeout_s: float = 120.0) -> None:
-    """Wait until the notebook has a running kernel that is idle, on the server and in the page."""
+    """Wait until the notebook has a running kernel that is idle, on the server and in the page
+    (Lab's status bar; Notebook 7 has none)."""
     deadline = time.monotonic() + timeout_s
     while kernel_state(lab, relative_path) != "idle":
         if time.monotonic() > deadline:
             raise TimeoutError(f"no idle kernel for {relative_path} after {timeout_s:.0f} s")
         time.sleep(0.25)
-    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=timeout_s * 1000)
+    if lab.app == "lab":
+        page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=timeout_s * 1000)
 
 
 def open_notebook(page: Any, lab: LabServer, relative_path: str) -> None:
@@ -220,7 +305,7 @@ def open_notebook(page: Any, lab: LabServer, relative_path: str) -> None:
 def run_all_cells(page: Any, lab: LabServer, relative_path: str,
                   timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     """Run menu → Run All Cells, then wait until every code cell has run and the kernel idles."""
-    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).first.click()
     page.locator(".lm-Menu-item:visible", has_text="Run All Cells").first.click()
     page.wait_for_function(ALL_CELLS_RAN_JS, timeout=timeout_ms)
     wait_for_kernel_idle(page, lab, relative_path, timeout_ms / 1000)
