@@ -2,6 +2,7 @@
 """Set up and run gen_nb's everyday tasks with nothing but Python 3.11+.
 
     python3 tasks.py lab      # set up, then JupyterLab on notebooks/ (sandbox when no GEN_API_KEY)
+    python3 tasks.py app      # set up, then the dashboard as a web app (Voila), on 127.0.0.1
     python3 tasks.py test     # set up, then ruff and the whole pytest suite (extra args → pytest)
     python3 tasks.py bench    # set up, then benchmarks/run.py (extra args → the script)
     python3 tasks.py media    # regenerate the sandbox media: python -m gen_nb.sandbox.make_media
@@ -9,8 +10,8 @@
 "Set up" means: create ``.venv`` with ``python -m venv`` if it is missing, ``pip install -e
 ".[test]"`` into it (skipped while pyproject.toml is unchanged: a stamp file in .venv remembers
 its hash), and install the Debian packages a task needs (chromium for the browser test, nginx-light
-for benchmarks) with apt-get when they are missing and we are root. Without root, it prints the
-command to run instead and carries on. Nothing is registered outside the repository.
+and aria2 for benchmarks) with apt-get when they are missing and we are root. Without root, it
+prints the command to run instead and carries on. Nothing is registered outside the repository.
 
 This file uses the standard library only: it has to run before anything is installed.
 """
@@ -39,15 +40,17 @@ MIN_PYTHON = (3, 11)
 DEBIAN_PACKAGES = {
     "chromium": Path("/usr/bin/chromium"),
     "nginx-light": Path("/usr/sbin/nginx"),
+    "aria2": Path("/usr/bin/aria2c"),
 }
 TASK_DEBIAN_PACKAGES = {
     "lab": (),
+    "app": (),
     "test": ("chromium", "nginx-light"),
-    "bench": ("nginx-light",),
+    "bench": ("nginx-light", "aria2"),
     "media": (),
 }
-TASK_EXTRAS = {"lab": ("test",), "test": ("test", "media"), "bench": ("test",),
-               "media": ("test", "media")}
+TASK_EXTRAS = {"lab": ("lab",), "app": ("lab",), "test": ("test", "media"),
+               "bench": ("test",), "media": ("media",)}
 PYTEST_NO_TESTS = 5
 # Run a second time as on a platform without fcntl, xattrs, pwrite, … (see tests/conftest.py).
 PORTABLE_TESTS = ("tests/test_portability.py", "tests/test_download.py",
@@ -171,7 +174,8 @@ def ensure_installed(extras: Sequence[str]) -> None:
     todo = plan_install(read_stamp(), current, extras)
     if not todo:
         return
-    pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
+    say(f"installing gen_nb[{','.join(todo)}] into .venv (pip output only on errors)")
     check([*pip, "install", "-e", f".[{','.join(todo)}]"])
     STAMP.write_text(json.dumps({"hash": current, "extras": todo}))
 
@@ -197,21 +201,92 @@ def venv_env() -> dict[str, str]:
     return env
 
 
+LAB_SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                                  "checkForUpdates": False}}
+# Outputs never reach the tracked notebooks: the server strips them when it saves one (the
+# notebook in the browser keeps them). Written into .venv by the lab task.
+SERVER_CONFIG = """\
+import pathlib
+
+TRACKED = {p.name for p in pathlib.Path(%r).glob("*.ipynb")}
+
+
+def strip_outputs(model, path, contents_manager, **kwargs):
+    if model.get("type") != "notebook" or pathlib.PurePath(path).name not in TRACKED:
+        return
+    for cell in model["content"].get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    model["content"].get("metadata", {}).pop("widgets", None)
+
+
+c.ContentsManager.pre_save_hook = strip_outputs
+"""
+
+
+def _lab_files() -> Path:
+    """The news toast off (a settings override of this venv's lab) and the save hook."""
+    overrides = VENV / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    overrides.write_text(json.dumps(LAB_SETTINGS, indent=2))
+    config = VENV / "etc" / "gen_nb" / "jupyter_server_config.py"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(SERVER_CONFIG % str(ROOT / "notebooks"))
+    return config
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> bool:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            say(f"JupyterLab stopped at once (exit {process.returncode}); its log: {log}")
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    say(f"JupyterLab did not answer within 120 s; its log: {log}")
+    return False
+
+
 def task_lab(extra: Sequence[str]) -> int:
-    """JupyterLab on notebooks/, bound to 127.0.0.1, kernel from .venv (does not return)."""
-    cmd = [str(VENV_BIN / "jupyter"), "lab", "notebooks/", "--ip", "127.0.0.1"]
-    if is_root():
-        cmd.append("--allow-root")
-    if not os.environ.get("DISPLAY"):
-        cmd.append("--no-browser")
-    if not os.environ.get("GEN_API_KEY"):
-        say("GEN_API_KEY is not set: the notebooks will use the local gen_nb sandbox")
-    cmd += extra
-    say("$ " + shlex.join(cmd))
-    sys.stdout.flush()
-    os.chdir(ROOT)
-    # Replace this process, so Ctrl-C and kill reach JupyterLab itself (and its kernels).
-    os.execve(cmd[0], cmd, venv_env())
+    """JupyterLab on notebooks/, bound to 127.0.0.1, kernel from .venv; prints the URL last."""
+    import secrets
+
+    port, token = _free_port(), secrets.token_hex(16)
+    log = VENV / "jupyter-lab.log"
+    cmd = [str(VENV_BIN / "jupyter"), "lab", "notebooks/", "--ip", "127.0.0.1",
+           f"--port={port}", f"--IdentityProvider.token={token}", "--no-browser",
+           f"--config={_lab_files()}", *(["--allow-root"] if is_root() else []), *extra]
+    note = ("the notebooks use your GEN account (GEN_API_KEY)" if os.environ.get("GEN_API_KEY")
+            else "no GEN_API_KEY: the notebooks use the local gen_nb sandbox")
+    say(f"starting JupyterLab ({note}); its log goes to {log.relative_to(ROOT)}")
+    with log.open("ab") as out:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=venv_env(), stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}/lab?token={token}"
+    try:
+        if not _wait_until_ready(process, f"http://127.0.0.1:{port}/api?token={token}", log):
+            process.terminate()
+            return 1
+        print(f"\nJupyterLab is ready — open this URL in your browser:\n\n    {url}\n\n"
+              "(Ctrl-C stops it.)", flush=True)
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(30)
+        return 0
 
 
 def _pytest(args: Sequence[str], env: dict[str, str]) -> int:
@@ -252,7 +327,13 @@ def task_media(extra: Sequence[str]) -> int:
     return run([VENV_PYTHON, "-m", "gen_nb.sandbox.make_media", *extra], env=venv_env())
 
 
-TASKS = {"lab": task_lab, "test": task_test, "bench": task_bench, "media": task_media}
+def task_app(extra: Sequence[str]) -> int:
+    """The dashboard as a web app (Voila) for people who don't code: ``gen-nb app``."""
+    return run([VENV_BIN / "gen-nb", "app", *extra], env=venv_env())
+
+
+TASKS = {"lab": task_lab, "app": task_app, "test": task_test, "bench": task_bench,
+         "media": task_media}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python3 tasks.py",
         description="Set up .venv (and Debian packages when root), then run a gen_nb task.",
     )
-    parser.add_argument("task", choices=sorted(TASKS), help="lab | test | bench | media")
+    parser.add_argument("task", choices=sorted(TASKS), help="lab | app | test | bench | media")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="passed on to the task's command")
     options = parser.parse_args(argv)
     setup(options.task)

@@ -8,6 +8,7 @@
     gen-nb publish   <render id | URL> --platform P … [--caption TEXT] [--title T] [--yes]
     gen-nb delete    <resource id> [--render] [--dry-run] [--yes]
     gen-nb sandbox   [--port N] [--fault-header]
+    gen-nb app       [--port N]      the dashboard as a web app (Voila) on 127.0.0.1
 
 Data (paths, tables, ``--json``) goes to stdout; progress bars and messages go to stderr.
 ``GEN_API_KEY`` (and ``GEN_AGENT_ID``) select the real API. Without a key every command that

@@ -100,7 +100,8 @@ def _with_bar(args: Any, label: str, work: Callable[[Any, threading.Event], Any]
 
 
 def _json(value: Any) -> str:
-    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and \
+        not isinstance(value, type) else value
     return json.dumps(data, default=str)
 
 
@@ -266,10 +267,16 @@ def cmd_sandbox(args: Any) -> int:
     return EXIT_OK
 
 
+def cmd_app(args: Any) -> int:
+    from gen_nb.app import serve_app
+
+    return serve_app(port=args.port)
+
+
 COMMANDS: dict[str, Callable[[Any], int]] = {
     "renders": cmd_renders, "download": cmd_download, "stream": cmd_stream,
     "export": cmd_export, "publish": cmd_publish, "delete": cmd_delete,
-    "sandbox": cmd_sandbox,
+    "sandbox": cmd_sandbox, "app": cmd_app,
 }
 
 

@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=0, help="API port (default: any free)")
     sandbox.add_argument("--fault-header", action="store_true",
                          help="honour X-Sandbox-Fault request headers (for tests)")
+    app = sub.add_parser("app", help="the dashboard as a web app for people who don't code")
+    app.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1")
     for action in sub.choices.values():
         action.epilog = EPILOG
     return parser

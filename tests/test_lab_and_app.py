@@ -1,0 +1,91 @@
+"""The lab task's own settings (no news toast, tracked notebooks saved without outputs) and
+``gen-nb app`` (the dashboard on Voila, bound to 127.0.0.1)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import types
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tasks() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("tasks_under_test", ROOT / "tasks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _hook(notebooks: Path) -> object:
+    config = types.SimpleNamespace(ContentsManager=types.SimpleNamespace())
+    exec(_tasks().SERVER_CONFIG % str(notebooks), {"c": config})  # noqa: S102 - our own text
+    return config.ContentsManager.pre_save_hook
+
+
+def _model(outputs: bool = True) -> dict:
+    cell = {"cell_type": "code", "source": "1", "outputs": [{"output_type": "stream"}] if
+            outputs else [], "execution_count": 3 if outputs else None}
+    return {"type": "notebook", "content": {"cells": [cell], "metadata": {"widgets": {}}}}
+
+
+def test_tracked_notebooks_are_saved_without_outputs(tmp_path: Path) -> None:
+    (tmp_path / "00_tour.ipynb").write_text("{}")
+    hook = _hook(tmp_path)
+    tracked, mine = _model(), _model()
+    hook(tracked, "00_tour.ipynb", None)
+    hook(mine, "my_analysis.ipynb", None)
+    cell = tracked["content"]["cells"][0]
+    assert cell["outputs"] == [] and cell["execution_count"] is None
+    assert "widgets" not in tracked["content"]["metadata"]
+    assert mine["content"]["cells"][0]["outputs"], "a user's own notebook keeps its outputs"
+
+
+def test_the_lab_turns_the_news_toast_off() -> None:
+    settings = _tasks().LAB_SETTINGS["@jupyterlab/apputils-extension:notification"]
+    assert settings["fetchNews"] == "false"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.timeout(180)
+def test_the_app_serves_the_dashboard_on_localhost(tmp_path: Path) -> None:
+    if importlib.util.find_spec("voila") is None:
+        if os.environ.get("CI"):
+            pytest.fail("voila is missing: it is in the test extra")
+        pytest.skip("voila is not installed")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GEN_")}
+    process = subprocess.Popen([sys.executable, "-m", "gen_nb", "app", "--port", str(port)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        page = ""
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
+                    page = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert "application/vnd.jupyter.widget-view+json" in page, page[-2000:]
+        assert "Sandbox:" in page and "GEN renders" in page
+        assert "import gen_nb" not in page, "the app shows outputs, never code"
+        assert (tmp_path / "gen-nb-app" / "downloads").is_dir()
+    finally:
+        process.terminate()
+        process.wait(30)
