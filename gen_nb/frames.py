@@ -46,6 +46,7 @@ from gen_nb.display import link_html, safe_url, status_badge_html
 
 __all__ = [
     "LAYER_COLUMNS",
+    "LOCAL_COLUMNS",
     "MEDIA_KINDS",
     "RENDER_COLUMNS",
     "RENDER_STATUSES",
@@ -72,6 +73,10 @@ RENDER_COLUMNS: dict[str, Any] = {
     "take": _N, "takes": _N, "is_current": "bool", "title": _S, "status": RENDER_STATUSES,
     "created_at": "utc", "url": _S, "thumbnail_url": _S, "output_resource_id": _S,
     "failed_reason": _S, "layer_count": _I,
+}
+LOCAL_COLUMNS: dict[str, Any] = {
+    "downloaded": "bool", "downloaded_to": _S, "exported": "bool", "exported_to": _S,
+    "post_url": _S, "file": _S,
 }
 LAYER_COLUMNS: dict[str, Any] = {
     "render_id": _S, "layer_id": _S, "name": _S, "type": _S, "kind": MEDIA_KINDS,
@@ -184,13 +189,16 @@ def _as_render(item: Any) -> Render:
                     f"{type(item).__name__}. Use client.renders() to list them.")
 
 
-def renders_frame(renders: Any) -> pd.DataFrame:
+def renders_frame(renders: Any, local: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """One row per render take, columns and dtypes as in :data:`RENDER_COLUMNS`.
 
     ``renders`` is a list of :class:`~gen_nb.api.models.Render` (a :class:`Generation` becomes a
     render without engine context), a single render, or a client / engine (its ``renders()`` is
     called). ``take``/``takes`` say "take n of m"; ``is_current`` marks the take the cell shows.
-    Raises TypeError for anything else.
+    ``local``: what :func:`gen_nb.local_state.local_state` found for them; it adds the columns
+    of :data:`LOCAL_COLUMNS` (downloaded and where, exported and where, the post URL, and
+    ``file``: "deleted" or "missing" when the render's file is gone). Raises TypeError for
+    anything else.
 
     >>> import gen_nb
     >>> client = gen_nb.connect()                    # doctest: +SKIP
@@ -203,7 +211,29 @@ def renders_frame(renders: Any) -> pd.DataFrame:
     items = [r if type(r) is Render else _as_render(r) for r in renders]
     columns = [list(map(get, items)) for get in _RENDER_FIELDS]
     columns.append([len(r.layers) for r in items])                  # layer_count
-    return _frame(columns, RENDER_COLUMNS)
+    frame = _frame(columns, RENDER_COLUMNS)
+    return frame if local is None else _with_local(frame, items, local)
+
+
+def _with_local(frame: pd.DataFrame, items: list[Render], local: Mapping[str, Any]
+                ) -> pd.DataFrame:
+    """The local-state columns, one value per render (NA where nothing is known)."""
+    def first(copies: Any) -> str | None:
+        return next((c.where for c in copies or () if getattr(c, "verified", True)), None)
+
+    states = [local.get(r.id) for r in items]
+    values = {
+        "downloaded": [bool(s is not None and s.is_downloaded) for s in states],
+        "downloaded_to": [first(s.downloaded) if s else None for s in states],
+        "exported": [bool(s is not None and s.exported) for s in states],
+        "exported_to": [first(s.exported) if s else None for s in states],
+        "post_url": [(s.published[0] if s and s.published else None) for s in states],
+        "file": [("deleted" if s.deleted else "missing" if s.file_missing else None)
+                 if s else None for s in states],
+    }
+    for name, column in values.items():
+        frame[name] = _column(column, LOCAL_COLUMNS[name])
+    return frame
 
 
 # --- layer outputs ------------------------------------------------------------------------------
@@ -403,7 +433,11 @@ class StyledFrame:
         return frame_html(self.frame, self.max_rows)
 
     def __repr__(self) -> str:
-        return repr(self.frame)
+        """The plain-text table (its first ``max_rows`` rows), missing values shown as –."""
+        shown = self.frame if self.max_rows is None else self.frame.head(self.max_rows)
+        text = shown.astype(object).where(shown.notna(), "–").to_string()
+        hidden = len(self.frame) - len(shown)
+        return text + (f"\n… {hidden:,} more rows" if hidden else "")
 
     def __len__(self) -> int:
         return len(self.frame)

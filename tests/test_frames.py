@@ -384,7 +384,9 @@ def test_styled_keeps_the_plain_frame(renders: list[Render]) -> None:
     assert view.frame is df and len(view) == 2
     assert view._repr_html_() == frames.frame_html(df, 1)
     assert "… 1 more rows" in view._repr_html_()
-    assert repr(view) == repr(df)
+    text = repr(view)
+    assert "… 1 more rows" in text and "<NA>" not in text and "NaN" not in text
+    assert df.iloc[0]["render_id"] in text
 
 
 def test_frame_html_of_other_frames(renders: list[Render]) -> None:

@@ -86,3 +86,17 @@ def test_unreadable_places_count_as_empty(tmp_path: Path) -> None:
     (tmp_path / POSTS_LOG).write_text("not json\n{}\n")
     states = local_state([r], [tmp_path], exports=["memory-nonexistent://x"])
     assert states["1"] == states["1"].__class__("1")
+
+
+def test_renders_frame_shows_local_state(client, download_dir) -> None:
+    import gen_nb
+    from gen_nb.local_state import local_state
+
+    done = [r for r in client.renders(status="completed") if r.url][:2]
+    saved = gen_nb.download(done[0], download_dir)
+    states = local_state(done, [download_dir], deleted=[done[1].id])
+    frame = gen_nb.renders_frame(done, local=states)
+    first, second = frame.iloc[0], frame.iloc[1]
+    assert bool(first["downloaded"]) and first["downloaded_to"] == str(saved.path)
+    assert not bool(second["downloaded"]) and second["file"] == "deleted"
+    assert list(gen_nb.renders_frame(done).columns) == list(gen_nb.frames.RENDER_COLUMNS)

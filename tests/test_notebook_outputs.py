@@ -79,6 +79,14 @@ def test_notebook_connects_to_the_given_sandbox(notebook_run: NotebookRunner, na
     assert "using the local sandbox" not in run.text_output()
 
 
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_tables_show_no_nan(notebook_run: NotebookRunner, name: str) -> None:
+    """No table or widget a reader sees is full of NaN / <NA> (missing values read as –)."""
+    text = notebook_run(name).text_output()
+    for marker in ("NaN", "<NA>", "&lt;NA&gt;", "NaT"):
+        assert marker not in text, f"{name} shows {marker}"
+
+
 # --- 00 tour -------------------------------------------------------------------------------------
 
 def test_tour_saves_the_render_browser(notebook_run: NotebookRunner) -> None:

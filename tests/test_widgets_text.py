@@ -232,7 +232,7 @@ def test_error_parts_lead_with_what_to_do() -> None:
 
 
 def test_form_words_and_tiles() -> None:
-    assert f.form_words("YouTube: a title is required; pass title=…") == \
+    assert f.form_words("YouTube: a title is required (the post's title).") == \
         "YouTube: a title is required: fill in the Title field."
     gone = Render(id="9", status="completed", title="T" * 80, thumbnail_url="https://c/t.jpg")
     tile = f.tile_of(gone, "downloaded", deleted=True)

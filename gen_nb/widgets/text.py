@@ -174,7 +174,7 @@ def _masked(text: str, secrets: Iterable[str]) -> str:
 
 
 _FORM_WORDS = (
-    ("a title is required; pass title=…", "a title is required: fill in the Title field."),
+    ("a title is required (the post's title).", "a title is required: fill in the Title field."),
     ("a media URL is required.", "this needs a render with a video (pick a completed one)."),
 )
 
@@ -182,7 +182,7 @@ _FORM_WORDS = (
 def form_words(violation: str) -> str:
     """A rule violation in the words of the form (the Title field, not ``title=``).
 
-    >>> form_words("YouTube: a title is required; pass title=…")
+    >>> form_words("YouTube: a title is required (the post's title).")
     'YouTube: a title is required: fill in the Title field.'
     """
     for code_words, form in _FORM_WORDS:

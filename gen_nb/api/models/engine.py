@@ -283,6 +283,29 @@ class Render:
     def file_name(self) -> str | None:
         return file_name_from_url(self.url)
 
+    def __repr__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        """A few readable lines (what a notebook shows for a Render)."""
+        where = ", ".join(x for x in (
+            f"{self.engine_title or 'engine'} ({self.engine_id})" if self.engine_id else "",
+            f"row {self.row_position}" if self.row_position is not None else "",
+            f"cell {self.cell_id}" if self.cell_id else "") if x)
+        names = ", ".join(lo.name or str(lo.layer_id) for lo in self.layers[:4])
+        more = "…" if len(self.layers) > 4 else ""
+        lines = [f"Render {self.id} ({self.status}, take {self.take} of {self.takes}"
+                 f"{', current' if self.is_current and self.takes > 1 else ''})",
+                 f"  title:  {self.title or '(untitled)'}"]
+        lines += [f"  where:  {where}"] if where else []
+        lines += [f"  url:    {self.url}"] if self.url else []
+        lines += [f"  failed: {self.failed_reason}"] if self.failed_reason else []
+        lines += [f"  layers: {len(self.layers)} ({names}{more})"] if self.layers else []
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"Render {self.id}" if cycle else self.describe())
+
     def with_state_of(self, current: Render) -> Render:
         """This take in its row, with the status, URLs and reason of ``current`` (fresher)."""
         return dataclasses.replace(

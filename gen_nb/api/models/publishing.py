@@ -63,7 +63,7 @@ class PlatformRules:
             problems.append(f"{name}: the caption has {len(text)} characters; the limit is "
                             f"{self.max_text}. Shorten it by {len(text) - self.max_text}.")
         if "title" in self.required and not (title or "").strip():
-            problems.append(f"{name}: a title is required; pass title=…")
+            problems.append(f"{name}: a title is required (the post's title).")
         if title and self.max_title is not None and len(title) > self.max_title:
             problems.append(f"{name}: the title has {len(title)} characters; the limit is "
                             f"{self.max_title}.")
@@ -117,6 +117,7 @@ class Post:
     status_url: str | None = None
     idempotent_replay: bool = False
     description: str | None = None
+    media_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Post:
@@ -135,7 +136,13 @@ class Post:
             status_url=_str(data.get("status_url")),
             idempotent_replay=bool(data.get("idempotent_replay")),
             description=_str(data.get("description") or inner.get("description")),
+            media_urls=_media_urls(data, inner),
         )
+
+    @property
+    def media_url(self) -> str | None:
+        """The first media URL posted (the render's CDN URL), if the answer says it."""
+        return self.media_urls[0] if self.media_urls else None
 
     @property
     def state(self) -> str:
@@ -154,6 +161,16 @@ class Post:
     @property
     def done(self) -> bool:
         return self.state in ("published", "failed")
+
+
+def _media_urls(data: Mapping[str, Any], inner: Mapping[str, Any]) -> tuple[str, ...]:
+    found: list[str] = []
+    for source in (data, inner):
+        for value in (source.get("media_url"), *_list(source.get("media_urls"))):
+            text = _str(value)
+            if text and text not in found:
+                found.append(text)
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
