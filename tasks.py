@@ -56,7 +56,9 @@ PYTEST_NO_TESTS = 5
 PORTABLE_TESTS = ("tests/test_portability.py", "tests/test_download.py",
                   "tests/test_download_faults.py", "tests/test_download_segmented.py",
                   "tests/test_download_many.py", "tests/test_stream.py",
-                  "tests/test_transfer_sidecar_lock.py")
+                  "tests/test_transfer_sidecar_lock.py", "tests/test_transfer_small.py",
+                  "tests/test_transfer_lean.py", "tests/test_transfer_pools.py",
+                  "tests/test_transfer_connections.py")
 
 
 def say(message: str) -> None:
@@ -298,7 +300,7 @@ def _pytest(args: Sequence[str], env: dict[str, str]) -> int:
 
 
 def task_test(extra: Sequence[str]) -> int:
-    """ruff, mypy (the core), pytest (tests and the package's doctests), then the transfer
+    """ruff, mypy, pytest (tests and the package's doctests), then the transfer
     tests again on a simulated platform without POSIX extras (only when no arguments narrow
     the run); all run, the first failure decides the exit status."""
     ruff = run([VENV_BIN / "ruff", "check", "."], env=venv_env())
@@ -312,15 +314,31 @@ def task_test(extra: Sequence[str]) -> int:
     if ruff != 0:
         say("ruff reported problems (see above)")
     if mypy != 0:
-        say("mypy reported problems in the core (see above)")
+        say("mypy reported problems (see above)")
     return ruff or mypy or tests or portable
 
 
+BENCHMARKS = {  # name → script in benchmarks/ (each prints its table and PASS/FAIL rows)
+    "transfer": "run.py", "many": "bench_many.py", "listing": "bench_listing.py",
+    "models": "bench_models.py", "frames": "bench_frames.py", "export": "bench_export.py",
+    "dashboard": "bench_dashboard.py", "sandbox": "bench_sandbox.py",
+}
+
+
 def task_bench(extra: Sequence[str]) -> int:
-    """The transfer benchmarks (nginx, curl, gen_nb), then the DataFrame benchmark."""
-    transfers = run([VENV_PYTHON, "benchmarks/run.py", *extra], env=venv_env())
-    frames = run([VENV_PYTHON, "benchmarks/bench_frames.py"], env=venv_env())
-    return transfers or frames
+    """Every benchmark in turn, or one: ``bench many --rounds 5`` (the rest goes to it)."""
+    if extra and extra[0] in BENCHMARKS:
+        chosen, rest = [extra[0]], list(extra[1:])
+    elif extra and not extra[0].startswith("-"):
+        say(f"no benchmark {extra[0]!r}; they are: {', '.join(BENCHMARKS)}")
+        return 2
+    else:
+        chosen, rest = list(BENCHMARKS), list(extra)
+    status = 0
+    for name in chosen:
+        status = run([VENV_PYTHON, f"benchmarks/{BENCHMARKS[name]}", *rest],
+                     env=venv_env()) or status
+    return status
 
 
 def task_media(extra: Sequence[str]) -> int:

@@ -64,12 +64,10 @@ def _worker(args: argparse.Namespace) -> None:
                 fh.write(chunk)
     elif args.worker in ("single", "segmented"):
         segments = args.segments if args.worker == "segmented" else 1
-        result = transfer.download(args.url, args.out, progress=count, segments=segments,
-                                   fsync=args.fsync != "0")
-        digest = result.sha256
+        digest = transfer.download(args.url, args.out, progress=count, segments=segments,
+                                   fsync=args.fsync != "0").sha256
     elif args.worker == "stream":
-        result = transfer.stream_to(args.url, args.sink, progress=count)
-        digest = result.sha256
+        digest = transfer.stream_to(args.url, args.sink, progress=count).sha256
     elif args.worker == "bulk":
         urls = Path(args.url).read_text().split()
         results = transfer.download_many(urls, args.out, max_workers=args.workers,
@@ -79,7 +77,7 @@ def _worker(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    row = {"seconds": seconds, "cpu": cpu, "sha256": digest}
+    row = {"seconds": seconds, "cpu": cpu, "sha256": digest, "gen_nb": transfer.__file__}
     if args.worker != "iter8k":
         row["updates"] = counter[0]
     print(json.dumps(row))
@@ -120,13 +118,16 @@ def free_port() -> int:
 class Nginx:
     """nginx in the foreground with everything under ``prefix``."""
 
-    def __init__(self, prefix: Path, root: Path, rate: str) -> None:
+    def __init__(self, prefix: Path, root: Path, rate: str, slow_rate: str = "5m") -> None:
         self.prefix, self.fast_port, self.capped_port = prefix, free_port(), free_port()
+        self.slow_port = free_port()
         template = string.Template((HERE / "nginx.conf.template").read_text())
         self.conf = prefix / "nginx.conf"
         self.conf.write_text(template.substitute(prefix=prefix, root=root, rate=rate,
+                                                 slow_rate=slow_rate,
                                                  fast_port=self.fast_port,
-                                                 capped_port=self.capped_port))
+                                                 capped_port=self.capped_port,
+                                                 slow_port=self.slow_port))
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Nginx:
@@ -137,7 +138,7 @@ class Nginx:
             if self.proc.poll() is not None:
                 raise SystemExit(f"nginx exited: {self.proc.stderr.read().decode()}")  # type: ignore[union-attr]
             try:
-                for port in (self.fast_port, self.capped_port):
+                for port in (self.fast_port, self.capped_port, self.slow_port):
                     socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return self
             except OSError:
@@ -155,6 +156,10 @@ class Nginx:
 
     def url(self, path: str, capped: bool = False) -> str:
         return f"http://127.0.0.1:{self.capped_port if capped else self.fast_port}/{path}"
+
+    def slow_url(self, path: str) -> str:
+        """A URL on the server with the tighter cap (``slow_rate`` per connection)."""
+        return f"http://127.0.0.1:{self.slow_port}/{path}"
 
 
 def _remove(out: Path) -> None:
@@ -196,7 +201,7 @@ def variants(args: argparse.Namespace, nginx: Nginx, work: Path, sha: str, bulk_
     big, capped = nginx.url("big.bin"), nginx.url(args.capped_name, capped=True)
     out = work / "out"
     bulk_bytes = args.bulk_files * args.bulk_size_bytes
-    return {
+    table = {
         "curl": (["curl", "-sS", "-f", "-o", str(out / "curl.bin"), big],
                  out / "curl.bin", args.size_bytes),
         "iter_content(8192)": ([*py, "iter8k", "--url", big, "--out", str(out / "i.bin")],
@@ -224,6 +229,38 @@ def variants(args: argparse.Namespace, nginx: Nginx, work: Path, sha: str, bulk_
             [*py, "bulk", "--url", str(bulk_list), "--out", str(out / "par"), "--workers",
              str(args.workers), "--sha256", bulk_sha], out / "par", bulk_bytes),
     }
+    return _with_baseline(table, args)
+
+
+BASELINE = " [base]"
+
+
+def check_baseline(name: str, row: dict[str, Any], cmd: list[str]) -> None:
+    """A '[base]' row must have run the other checkout's gen_nb (and the others not)."""
+    wanted = next((c.split("=", 1)[1] for c in cmd if c.startswith("PYTHONPATH=")), None)
+    used = row.get("gen_nb")
+    if used is None:
+        return
+    if wanted and not str(Path(used).resolve()).startswith(str(Path(wanted).resolve())):
+        raise SystemExit(f"{name}: ran {used}, not the baseline in {wanted}")
+
+
+def _with_baseline(table: dict[str, tuple[list[str], Path, int]],
+                   args: argparse.Namespace) -> dict[str, tuple[list[str], Path, int]]:
+    """With ``--baseline DIR`` (another checkout's root, e.g. ``git archive HEAD gen_nb | tar
+    -x -C DIR``), the single-stream rows run once more with that gen_nb (PYTHONPATH), right
+    after their own: a regression shows as a ratio in the same run."""
+    if not args.baseline:
+        return table
+    out: dict[str, tuple[list[str], Path, int]] = {}
+    for name, (cmd, path, size) in table.items():
+        out[name] = (cmd, path, size)
+        if name in ("gen_nb.download", "gen_nb.download fsync=False"):
+            other = path.with_name("b-" + path.name)
+            swapped = [str(other) if part == str(path) else part for part in cmd]
+            out[name + BASELINE] = (["env", f"PYTHONPATH={args.baseline}", *swapped], other,
+                                    size)
+    return out
 
 
 def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
@@ -255,6 +292,7 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
                     if args.only and not any(o in name for o in args.only):
                         continue
                     row = measure(cmd, out)
+                    check_baseline(name, row, cmd)
                     row["bytes"] = size
                     if row.get("sha256") not in (None, sha, bulk_sha) and \
                             "capped" not in name:
@@ -327,6 +365,9 @@ def targets(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> 
                speed("capped: download_many sequential")), ">=", 6.0),
         ("stream_to vs download alone (MB/s)", ratio(speed("stream_to → sink"), speed(gen)),
          ">=", 0.8),
+        ("single stream vs --baseline's (MB/s)", ratio(speed(gen), speed(gen + BASELINE)),
+         ">=", 0.95),
+        ("client CPU per GiB vs --baseline's", ratio(cpu(gen), cpu(gen + BASELINE)), "<=", 1.05),
         ("progress updates per second, transfers ≥ 1 s (max)", max(ups) if ups else None, "<=",
          10.0),
     ]
@@ -355,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-size", default="32M")
     parser.add_argument("--only", action="append", default=[],
                         help="run only variants whose name contains this (repeatable)")
+    parser.add_argument("--baseline", default=None,
+                        help="a folder holding another gen_nb/ (e.g. from git archive HEAD): "
+                             "its single-stream rows run too, for ratios in the same run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     for name in ("--url", "--out", "--sink", "--sha256", "--fsync"):
         parser.add_argument(name, help=argparse.SUPPRESS)

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,9 +38,15 @@ class MotoServer:
             if not line and self.process.poll() is not None:
                 raise RuntimeError(f"moto_server exited with {self.process.returncode}")
             found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", line)
-            if found:
+            if found:  # keep reading its log, or a full pipe would stall the server
+                threading.Thread(target=self._drain, name="moto-log", daemon=True).start()
                 return found.group(1)
         raise RuntimeError("moto_server did not say where it listens within 30 s")
+
+    def _drain(self) -> None:
+        assert self.process.stderr is not None
+        for _line in self.process.stderr:
+            pass
 
     def bucket(self, name: str) -> str:
         import boto3

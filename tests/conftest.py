@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _dask import dask_cluster  # noqa: F401  (the Dask fixture, for every test module)
 from _moto import moto  # noqa: F401  (the S3 server fixture, for every test module)
 
 SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"

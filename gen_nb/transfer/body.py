@@ -69,9 +69,12 @@ class BodyReader:
     def __init__(self, response: requests.Response, *, deadline: Deadline | None = None,
                  read_timeout: float = 60.0, stall_window: float = 30.0,
                  stall_bytes: int = 16 << 10,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 fast: connection.FastBody | None = None) -> None:
+        """``fast``: the response's :func:`~gen_nb.api.connection.fast_body`, when the caller
+        has looked it up already."""
         self._response, self._deadline, self._clock = response, deadline, clock
-        self._fast = connection.fast_body(response)
+        self._fast = fast if fast is not None else connection.fast_body(response)
         self._raw = response.raw
         self.remaining: int | None = self._fast.remaining if self._fast else None
         self.fast = self._fast is not None

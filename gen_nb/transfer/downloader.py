@@ -4,8 +4,12 @@ Where the bytes go: ``dest`` is a folder (default ``$GEN_NB_DOWNLOAD_DIR``, else
 ``./downloads``) and the file is named after the resource (its ``file_name``) or the URL path,
 sanitised so it can never leave the folder; or ``dest`` is the file path itself. While
 downloading, bytes go to ``<name>.part`` next to it, with ``<name>.part.json`` (the sidecar)
-and ``<name>.lock``; only a complete, verified file is moved to ``<name>`` (``os.replace``)
-and recorded in the folder's ``gen_nb-manifest.jsonl``.
+and ``<name>.lock``; only a complete, verified file is moved to ``<name>`` and recorded in
+the folder's ``gen_nb-manifest.jsonl``.
+
+A new download of a small file (at most 1 MiB, see :mod:`gen_nb.transfer.small`) needs none
+of the three companions: its body is read into memory, verified and written once. A new
+download that turns out larger takes the lock then and continues with the same response.
 """
 
 from __future__ import annotations
@@ -18,22 +22,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gen_nb.api.errors import DestinationExistsError, GenError, UsageError
+from gen_nb.api.errors import DestinationExistsError, DownloadLockedError, GenError, UsageError
 from gen_nb.api.redact import redact_url
 from gen_nb.api.settings import TransferOptions, download_dir
-from gen_nb.transfer.files import destination_error
+from gen_nb.transfer.files import destination_error, remove_quietly
 from gen_nb.transfer.hashing import hash_file
 from gen_nb.transfer.headers import strong_validator
-from gen_nb.transfer.lock import DestinationLock
+from gen_nb.transfer.lock import CLAIMS, DestinationLock
 from gen_nb.transfer.manifest import manifest_for
 from gen_nb.transfer.plan import Target, decide_existing, file_name_for, resolve_target
 from gen_nb.transfer.progress import Progress, make_sink
-from gen_nb.transfer.remote import probe, shared_session
+from gen_nb.transfer.remote import check_cancel, probe, shared_session
 from gen_nb.transfer.results import DownloadResult
 from gen_nb.transfer.segmented import SegmentsUnavailable, download_segmented
 from gen_nb.transfer.sidecar import Sidecar
 from gen_nb.transfer.single import download_single
-from gen_nb.transfer.task import DownloadTask, finalize
+from gen_nb.transfer.small import Partial, Pending, fetch, keep, nothing_there
+from gen_nb.transfer.task import DownloadTask, Outcome, finalize
 
 __all__ = ["Source", "download", "download_to", "source_of", "target_for"]
 
@@ -143,29 +148,110 @@ def download(src: Any, dest: str | os.PathLike[str] | None = None, *,
 
 def download_to(source: Source, target: Target, reporter: Progress, options: TransferOptions,
                 *, cancel: threading.Event | None = None,
-                expected_sha256: str | None = None) -> DownloadResult:
-    """:func:`download` after the source and target are resolved (used by download_many)."""
+                expected_sha256: str | None = None, in_batch: bool = False,
+                record_root: Path | None = None) -> DownloadResult:
+    """:func:`download` after the source and target are resolved. ``in_batch``: one item of
+    a :func:`~gen_nb.download_many` in this process, which made the folder and flushes it
+    once at the end (with ``fsync``) instead of after every file. ``record_root``: the
+    folder whose manifest records the file (an export's root; default: the file's folder)."""
     started = time.monotonic()
     try:
-        target.path.parent.mkdir(parents=True, exist_ok=True)
+        if not in_batch:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise destination_error(exc, target.path.parent, "create the folder") from exc
     task = DownloadTask(url=source.url, target=target, progress=reporter,
                         session=shared_session(), options=options, cancel=cancel,
-                        expected_sha256=expected_sha256, about=dict(source.about))
+                        expected_sha256=expected_sha256, about=dict(source.about),
+                        flush_folder=not in_batch, record_root=record_root)
 
-    def locked() -> DownloadResult:
+    def attempt() -> DownloadResult:
         try:
-            with DestinationLock(target.lock, timeout=options.lock_timeout, cancel=cancel,
-                                 what=str(target.path)):
-                return _locked(task, started)
+            return _download(task, started)
         except GenError:
             raise
         except OSError as exc:          # the destination itself: say what and what to do
             where = Path(exc.filename) if exc.filename else target.path
             raise destination_error(exc, where) from exc
 
-    return reporter.run(locked, lambda result: "already there" if result.skipped else None)
+    return reporter.run(attempt, lambda result: "already there" if result.skipped else None)
+
+
+def _lock(task: DownloadTask, timeout: float | None) -> DestinationLock:
+    return DestinationLock(task.target.lock, timeout=timeout, cancel=task.cancel,
+                           what=str(task.target.path))
+
+
+def _download(task: DownloadTask, started: float) -> DownloadResult:
+    """A new single-stream download starts lock-free (small files stay so); anything else
+    runs under the destination's lock."""
+    options = task.options
+    with CLAIMS.hold(task.target.path, timeout=options.lock_timeout, cancel=task.cancel):
+        if options.segments <= 1 and nothing_there(task.target):
+            got = fetch(task)
+            if isinstance(got, Outcome):
+                return _result(task, got, started)
+            if isinstance(got, Partial):
+                return _resume_small(task, got, started)
+            return _continue(task, got, started)
+        with _lock(task, options.lock_timeout):
+            return _locked(task, started)
+
+
+def _continue(task: DownloadTask, pending: Pending, started: float) -> DownloadResult:
+    """A new download too large for memory: take the lock and go on with the same answer —
+    unless another download took the lock or made files meanwhile: then the usual way."""
+    lock = _lock(task, 0)
+    try:
+        lock.acquire()
+    except DownloadLockedError:
+        pending.response.close()
+        with _lock(task, task.options.lock_timeout):
+            return _locked(task, started)
+    try:
+        if os.path.lexists(task.target.path) or os.path.lexists(task.target.part):
+            pending.response.close()
+            return _locked(task, started)
+        outcome = download_single(task, None, first=pending)
+        finalize(task, outcome)
+        return _result(task, outcome, started)
+    finally:
+        lock.release()
+
+
+def _resume_small(task: DownloadTask, partial: Partial, started: float) -> DownloadResult:
+    """A small body cut short: its bytes become the ``.part`` (with a sidecar) under the
+    lock, then the single-stream engine resumes them — or, cancelled, keeps them."""
+    with _lock(task, task.options.lock_timeout):
+        try:
+            if os.path.lexists(task.target.path) or os.path.lexists(task.target.part):
+                if partial.cancelled:             # another writer came first: leave it be
+                    _cancelled(task, partial)
+                return _locked(task, started)
+            sidecar = keep(task, partial)
+        finally:
+            partial.release()
+        if partial.cancelled:
+            _cancelled(task, partial)
+        partial.retrier.progressed(partial.got)
+        partial.retrier.pause(str(partial.error), cause=partial.error)
+        outcome = download_single(task, sidecar, retrier=partial.retrier,
+                                  attempts=partial.attempts)
+        finalize(task, outcome)
+        return _result(task, outcome, started)
+
+
+def _cancelled(task: DownloadTask, partial: Partial) -> None:
+    check_cancel(task.cancel, task.what)            # DownloadCancelled, the .part kept
+    raise partial.error
+
+
+def _result(task: DownloadTask, outcome: Outcome, started: float) -> DownloadResult:
+    return DownloadResult(path=task.target.path, url=task.shown, bytes=outcome.size,
+                          resumed_from=outcome.resumed_from, sha256=outcome.sha256,
+                          seconds=time.monotonic() - started, skipped=False,
+                          segments=outcome.segments, attempts=outcome.attempts,
+                          size_verified=outcome.size_known)
 
 
 def _locked(task: DownloadTask, started: float) -> DownloadResult:
@@ -185,11 +271,18 @@ def _locked(task: DownloadTask, started: float) -> DownloadResult:
     if outcome is None:
         outcome = download_single(task, sidecar)
     finalize(task, outcome)
-    return DownloadResult(path=target.path, url=redact_url(task.url), bytes=outcome.size,
-                          resumed_from=outcome.resumed_from, sha256=outcome.sha256,
-                          seconds=time.monotonic() - started, skipped=False,
-                          segments=outcome.segments, attempts=outcome.attempts,
-                          size_verified=outcome.size_known)
+    return _result(task, outcome, started)
+
+
+def _drop_published_part(target: Target, final: os.stat_result) -> None:
+    """A ``.part`` that is the final file itself (hard-linked: a run stopped right after
+    moving it into place) is not a partial file: remove it and its sidecar."""
+    try:
+        part = os.lstat(target.part)
+    except OSError:
+        return
+    if (part.st_dev, part.st_ino) == (final.st_dev, final.st_ino):
+        remove_quietly(target.part, target.sidecar)
 
 
 def _existing(task: DownloadTask, started: float) -> DownloadResult | None:
@@ -202,8 +295,11 @@ def _existing(task: DownloadTask, started: float) -> DownloadResult | None:
                 f"{path} is {kind}; gen_nb never writes through links or over folders. "
                 "Remove it or choose another dest= (overwrite=True replaces a link itself).")
         return None
-    size = path.stat().st_size
-    record = manifest_for(path.parent).get(path.name)
+    info = path.stat()
+    _drop_published_part(task.target, info)
+    size = info.st_size
+    folder, relative = task.record_place()
+    record = manifest_for(folder).get(relative)
     remote = probe(task.session, task.url, options, cancel=task.cancel, what=task.what)
     wanted = task.expected_sha256.strip().lower() if task.expected_sha256 else None
     server_sha = remote.digests.get("sha256") or wanted

@@ -7,6 +7,12 @@ does not), only a regular file, and never a file with a second hard link (``st_n
 link planted under our name would let us rewrite a file elsewhere). Small files are replaced
 atomically with :func:`replace_file` (a fresh ``O_EXCL`` temp file, then ``os.replace``, which
 swaps the directory entry and never writes through a link at the target).
+
+A finished download is moved into place with :func:`publish`: without ``overwrite`` by a hard
+link that fails when anything already has the name (``os.link`` never follows or replaces
+what is there), so a file that appeared while the download ran is never clobbered, whoever
+holds which lock; with ``overwrite`` by ``os.replace``. Where the file system has no hard
+links, :func:`publish` says so and the caller replaces under the destination lock.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from typing import Any, TypeVar
 
 from gen_nb.api.errors import TransferError
 
-__all__ = ["LinkRefused", "destination_error", "open_owned", "read_record", "remove_quietly",
-           "replace_file"]
+__all__ = ["LinkRefused", "check_plain", "destination_error", "open_owned", "publish",
+           "read_record", "remove_quietly", "replace_file", "temp_beside", "write_new"]
 
 T = TypeVar("T")
 
@@ -59,6 +65,8 @@ def open_owned(path: Path, *, exclusive: bool = False, append: bool = False) -> 
                 exc.errno == errno.EEXIST and not exclusive):
             raise _refuse(path, "a symbolic link") from exc
         raise
+    if exclusive:       # O_CREAT | O_EXCL made a new regular file (it fails on any link)
+        return fd
     try:
         _check_opened(path, fd)
     except BaseException:
@@ -81,19 +89,71 @@ def _check_opened(path: Path, fd: int) -> None:
         raise _refuse(path, "replaced while it was being opened")
 
 
-def replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a new temp file beside it, then ``os.replace``."""
-    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = open_owned(tmp, exclusive=True)
+def check_plain(path: Path) -> None:
+    """Raise LinkRefused unless ``path`` (not followed) is a regular file with one link."""
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise _refuse(path, "a symbolic link")
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse(path, "not a regular file")
+    if info.st_nlink > 1:
+        raise _refuse(path, f"a file with {info.st_nlink} hard links")
+
+
+def temp_beside(path: Path) -> Path:
+    """A fresh name beside ``path`` for a temp file of gen_nb's (``<name>.<random>.tmp``)."""
+    return path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+
+
+def write_new(path: Path, data: bytes | memoryview, *, fsync: bool = False) -> None:
+    """Create ``path`` (it must not exist; never through a link) holding ``data``."""
+    fd = open_owned(path, exclusive=True)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        if fsync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
-        remove_quietly(tmp)
+        remove_quietly(path)
         raise
     os.close(fd)
+
+
+_NO_LINKS = frozenset({errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.EMLINK,
+                       getattr(errno, "ENOTSUP", -1), getattr(errno, "EOPNOTSUPP", -1)})
+
+
+def publish(src: Path, dst: Path, *, overwrite: bool) -> str:
+    """Move the finished file ``src`` to ``dst`` (see the module docstring).
+
+    ``"moved"``; ``"taken"`` when (without ``overwrite``) something already has the name:
+    nothing was moved; ``"unsupported"`` when the file system has no hard links: nothing
+    was moved, the caller replaces under its lock.
+    """
+    if overwrite:
+        os.replace(src, dst)
+        return "moved"
+    link = getattr(os, "link", None)
+    if link is None:
+        return "unsupported"
+    try:
+        link(src, dst)
+    except FileExistsError:
+        return "taken"
+    except OSError as exc:
+        if exc.errno in _NO_LINKS:
+            return "unsupported"
+        raise
+    remove_quietly(src)
+    return "moved"
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a new temp file beside it, then ``os.replace``."""
+    tmp = temp_beside(path)
+    write_new(tmp, data)
     try:
         os.replace(tmp, path)
     except BaseException:

@@ -4,7 +4,8 @@
 small buffers from the socket and hands them over; a helper thread writes each one at the next
 offset (downloads) and feeds ``hashlib`` (which releases the GIL). On a 2-core VM this was
 faster than curl and used ~1.1× its CPU, where hashing on the reading thread was ~0.88× curl
-(benchmarks/README.md). Work is done strictly in submission order.
+(benchmarks/README.md). Work is done strictly in submission order. Its buffers and its helper
+thread come from :mod:`gen_nb.transfer.pools` and go back there on :meth:`HashPipe.close`.
 
 :class:`PrefixHasher` — segmented downloads: hashes the file's complete prefix as it grows.
 
@@ -17,11 +18,13 @@ import hashlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gen_nb.api.errors import TransferError
+from gen_nb.transfer import pools
 from gen_nb.transfer.body import write_at
 
 __all__ = ["HashPipe", "PrefixHasher", "hash_file", "read_at"]
@@ -87,20 +90,23 @@ class HashPipe:
     """
 
     WRITEBACK_EVERY = 32 << 20
+    WRITEBACK_SLOW = (1 << 20, 0.25)     # a slow stream: at least 1 MiB and 0.25 s since
 
     def __init__(self, buffer_size: int, buffers: int = 3, *, fd: int | None = None,
                  path: Path | None = None) -> None:
         self.fd, self.path = fd, path
-        self._written_back = 0
+        self._written_back = self._window_start = 0
+        self._written_back_at = time.monotonic()
+        self._buffers = [pools.BUFFERS.take(buffer_size) for _ in range(buffers)]
         self._free: queue.SimpleQueue[memoryview] = queue.SimpleQueue()
-        for _ in range(buffers):
-            self._free.put(memoryview(bytearray(buffer_size)))
+        for buffer in self._buffers:
+            self._free.put(buffer)
         self._work: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._digests = _Digests()
         self._offset = 0
-        self._thread = threading.Thread(target=self._run, name="gen_nb-hash", daemon=True)
-        self._thread.start()
+        self._closed = False
+        self._done = pools.HELPERS.start(self._run)
 
     def take(self) -> memoryview:
         while True:
@@ -132,16 +138,22 @@ class HashPipe:
         return {k: v for k, v in box.items() if k != "offset"}
 
     def close(self) -> None:
-        """Finish pending work (writes included), then stop the helper."""
+        """Finish pending work (writes included), then release the helper and the buffers."""
+        if self._closed:
+            return
+        self._closed = True
         self._work.put(None)
-        self._thread.join(timeout=60)
+        if self._done.wait(timeout=60):    # else a write is stuck: its buffers stay with it
+            for buffer in self._buffers:
+                pools.BUFFERS.give(buffer)
+        self._buffers = []
 
     def _sync(self) -> dict[str, Any]:
         box: dict[str, Any] = {}
         done = threading.Event()
         self._work.put(("flush", box, done))
         while not done.wait(0.5):
-            if not self._thread.is_alive():
+            if self._done.is_set():
                 break
         self._raise_error()
         return box
@@ -153,6 +165,16 @@ class HashPipe:
         if isinstance(error, TransferError):
             raise error
         raise TransferError(f"Writing or hashing failed: {error}") from error
+
+    def _hash_file(self, path: Path, size: int) -> None:
+        view = pools.BUFFERS.take(1 << 20)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if self._digests.update_from_file(fd, 0, size, view) < size:
+                raise TransferError(f"{path} is shorter than {size} bytes")
+        finally:
+            os.close(fd)
+            pools.BUFFERS.give(view)
 
     def _run(self) -> None:
         while (item := self._work.get()) is not None:
@@ -172,9 +194,19 @@ class HashPipe:
         DONTNEED begins asynchronous writeback of dirty pages and drops clean ones), so the
         final fsync has little left to flush and the page cache does not fill up."""
         if self.fd is not None and _fadvise is not None:
-            start = max(0, self._written_back - self.WRITEBACK_EVERY)  # also drop the window before
+            start = self._window_start           # also drop the window before (written now)
             _fadvise(self.fd, start, self._offset - start, os.POSIX_FADV_DONTNEED)
-        self._written_back = self._offset
+        self._window_start, self._written_back = self._written_back, self._offset
+        self._written_back_at = time.monotonic()
+
+    def _writeback_due(self) -> bool:
+        """Every WRITEBACK_EVERY bytes; on a slow stream (a capped CDN) also every
+        WRITEBACK_SLOW, so that the final fsync finds at most a quarter second of data."""
+        pending = self._offset - self._written_back
+        if pending >= self.WRITEBACK_EVERY:
+            return True
+        least, seconds = self.WRITEBACK_SLOW
+        return pending >= least and time.monotonic() - self._written_back_at >= seconds
 
     def _do(self, item: tuple[Any, ...]) -> None:
         kind = item[0]
@@ -184,19 +216,13 @@ class HashPipe:
                 write_at(self.fd, view, self._offset, self.path or Path("?"))
             self._offset += len(view)
             self._digests.update(view)
-            if self.fd is not None and self._offset - self._written_back >= self.WRITEBACK_EVERY:
+            if self.fd is not None and self._writeback_due():
                 self._start_writeback()
         elif kind == "reset":
             self._digests, self._offset = _Digests(item[1]), item[2]
-            self._written_back = item[2]
+            self._written_back = self._window_start = item[2]
         elif kind == "file":
-            view = memoryview(bytearray(1 << 20))
-            fd = os.open(item[1], os.O_RDONLY)
-            try:
-                if self._digests.update_from_file(fd, 0, item[2], view) < item[2]:
-                    raise TransferError(f"{item[1]} is shorter than {item[2]} bytes")
-            finally:
-                os.close(fd)
+            self._hash_file(item[1], item[2])
         elif kind == "flush":
             item[1].update(self._digests.hexdigests(), offset=self._offset)
 

@@ -14,6 +14,9 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPHeaderDict
+
 __all__ = [
     "ContentRange",
     "content_length",
@@ -44,8 +47,10 @@ def query_digest(query: str) -> str | None:
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """Case-insensitive header lookup for plain dicts (requests' own mapping is already)."""
+    if isinstance(headers, HTTPHeaderDict):   # urllib3's: a miss without a KeyError inside
+        return headers[name] if name in headers else None  # noqa: SIM401
     value = headers.get(name)
-    if value is not None:
+    if value is not None or isinstance(headers, CaseInsensitiveDict):
         return value
     lower = name.lower()
     for key, val in headers.items():

@@ -13,9 +13,16 @@ How it locks, chosen when a lock is taken (no POSIX-only module is imported at l
   checks that the file it locked is still the one on disk, so removal on release cannot let
   two holders in.
 * Neither available: the lock file itself is the lock (created with ``O_EXCL``); one whose
-  recorded process on this machine no longer runs is stale and taken over.
+  recorded process on this machine no longer runs is stale and taken over. A link (symbolic
+  or hard) under the lock's name is refused at once (LinkRefused), as with the kernel locks.
 
 The lock file is opened through :func:`gen_nb.transfer.files.open_owned` (no links followed).
+
+:data:`CLAIMS` keeps threads of one process apart without any file: every download first
+claims its destination there (a dict of ``threading.Lock``), so two threads never download the
+same file at once, even small downloads, which take no lock file (see
+:mod:`gen_nb.transfer.small`); the second waits like for the lock file and then usually finds
+the finished file.
 """
 
 from __future__ import annotations
@@ -31,9 +38,9 @@ from types import TracebackType
 from typing import Any
 
 from gen_nb.api.errors import DownloadCancelled, DownloadLockedError
-from gen_nb.transfer.files import open_owned, remove_quietly
+from gen_nb.transfer.files import check_plain, open_owned, remove_quietly
 
-__all__ = ["DEFAULT_LOCK_TIMEOUT", "DestinationLock", "kernel_locking"]
+__all__ = ["CLAIMS", "DEFAULT_LOCK_TIMEOUT", "Claims", "DestinationLock", "kernel_locking"]
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _POLL = 0.05
@@ -138,6 +145,8 @@ class DestinationLock:
         try:
             fd = open_owned(self.path, exclusive=True)
         except FileExistsError:
+            with contextlib.suppress(FileNotFoundError):   # released meanwhile: try again
+                check_plain(self.path)     # a planted link is refused, not waited for
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 if not _holder_alive(self.path.read_text()):
                     remove_quietly(self.path)   # stale: its process is gone
@@ -178,3 +187,84 @@ class DestinationLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+class Claims:
+    """Destinations that threads of this process are downloading (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every claim (also used in a forked child)."""
+        self._held: dict[str, list[Any]] = {}   # key → [lock, users]
+        self._guard = threading.Lock()
+
+    def hold(self, path: Path, *, timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+             cancel: threading.Event | None = None, what: str = "") -> _Claim:
+        """A context manager: claim ``path`` for the calling thread, waiting up to
+        ``timeout`` seconds (None: forever) for another thread's claim.
+        DownloadLockedError / DownloadCancelled."""
+        return _Claim(self, path, timeout, cancel, what)
+
+    def _enter(self, key: str) -> list[Any]:
+        with self._guard:
+            entry = self._held.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+            return entry
+
+    def _leave(self, key: str, entry: list[Any]) -> None:
+        with self._guard:
+            entry[1] -= 1
+            if not entry[1]:
+                del self._held[key]
+
+
+class _Claim:
+    """One claim of :meth:`Claims.hold` (a class, not a generator: it is on every file's
+    path)."""
+
+    __slots__ = ("_cancel", "_claims", "_entry", "_key", "_path", "_timeout", "_what")
+
+    def __init__(self, claims: Claims, path: Path, timeout: float | None,
+                 cancel: threading.Event | None, what: str) -> None:
+        text = os.fspath(path)
+        key = text if os.path.isabs(text) else os.path.abspath(text)
+        self._key = os.path.normcase(key) if os.name == "nt" else key
+        self._claims, self._path, self._timeout = claims, path, timeout
+        self._cancel, self._what = cancel, what
+        self._entry: list[Any] = []
+
+    def __enter__(self) -> None:
+        self._entry = self._claims._enter(self._key)
+        try:
+            _wait_for(self._entry[0], self._timeout, self._cancel,
+                      self._what or str(self._path))
+        except BaseException:
+            self._claims._leave(self._key, self._entry)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._entry[0].release()
+        self._claims._leave(self._key, self._entry)
+
+
+def _wait_for(lock: threading.Lock, timeout: float | None, cancel: threading.Event | None,
+              what: str) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not lock.acquire(timeout=_POLL):
+        if cancel is not None and cancel.is_set():
+            raise DownloadCancelled(f"Cancelled while waiting for another download of {what} "
+                                    f"to finish.")
+        if deadline is not None and time.monotonic() >= deadline:
+            waited = f" after waiting {timeout:g} s" if timeout else ""
+            raise DownloadLockedError(
+                f"Another download in this process is writing {what}{waited}. Wait for it "
+                f"to finish and call again (the finished file is then skipped), or pass a "
+                f"longer lock_timeout=.")
+
+
+CLAIMS = Claims()
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=CLAIMS.reset)

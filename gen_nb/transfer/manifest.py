@@ -23,7 +23,7 @@ import datetime as _dt
 import json
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -54,10 +54,13 @@ class Record:
     engine_id: str | None = None
     title: str | None = None
     exported_at: str = ""
+    dest_etag: str | None = None
     version: int = VERSION
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        # the fields are flat: the instance's own dict, not dataclasses.asdict (~5× dearer)
+        return json.dumps({name: self.__dict__[name] for name in _FIELDS},
+                          ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, line: str) -> Record | None:
@@ -71,6 +74,9 @@ class Record:
     def same_source(self, url: str) -> bool:
         """Whether this record came from ``url`` (same address; same query, by hash)."""
         return self.source_url == strip_url(url) and self.query_sha256 == _query_hash(url)
+
+
+_FIELDS = tuple(f.name for f in fields(Record))
 
 
 def _query_hash(url: str) -> str | None:
@@ -103,6 +109,7 @@ class Manifest:
         self._offset = 0
         self._identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
+        self._appender = _Appender(self.path)
 
     def get(self, relative: str) -> Record | None:
         """The newest record for a path relative to the folder, or None."""
@@ -117,14 +124,10 @@ class Manifest:
             return list(self._records.values())
 
     def add(self, record: Record) -> None:
-        """Append one record (a single ``write``, so parallel writers never interleave)."""
-        line = (record.to_json() + "\n").encode("utf-8")
-        with self._lock:
-            fd = open_owned(self.path, append=True)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+        """Append one record: one ``O_APPEND`` write, so parallel writers (threads or
+        processes) never interleave; no lock is held across a system call (one held across
+        open and close made 16 threads queue up here)."""
+        self._appender.write((record.to_json() + "\n").encode("utf-8"))
 
     def _refresh(self) -> None:
         """Read what was appended since the last read (all of it if the file was replaced)."""
@@ -154,11 +157,130 @@ _manifests: dict[Path, Manifest] = {}
 _manifests_lock = threading.Lock()
 
 
+class _Appender:
+    """Appends to a manifest through a descriptor kept open between lines (POSIX): a line
+    costs an ``lstat`` and a ``write`` instead of open, fstat, lstat, write and close. The
+    ``lstat`` compares the file under the name with the open one: a manifest removed or
+    replaced since (a folder deleted between runs) is opened afresh, through
+    :func:`~gen_nb.transfer.files.open_owned` (never a link). A descriptor is closed only
+    when no thread is writing with it. Elsewhere (Windows, where an open file cannot be
+    removed or renamed by others) every line opens and closes the file. At most
+    ``KEEP_OPEN`` manifests keep a descriptor (the least recently opened lets go)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+        self._users: dict[int, int] = {}          # fd → writers using it now
+        self._stale: set[int] = set()
+        self._lock = threading.Lock()
+
+    def write(self, line: bytes) -> None:
+        if os.name != "posix":
+            fd = open_owned(self.path, append=True)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+            return
+        fd = self._take(_identity_of(self.path))
+        try:
+            os.write(fd, line)
+        finally:
+            self._give(fd)
+        _OPEN.keep(self)
+
+    def let_go(self) -> None:
+        """Close the kept descriptor (at once, or when its last writer is done)."""
+        with self._lock:
+            old, self._fd, self._identity = self._fd, None, None
+            if old is not None:
+                if self._users.get(old):
+                    self._stale.add(old)
+                else:
+                    os.close(old)
+
+    def _take(self, named: tuple[int, int] | None) -> int:
+        with self._lock:
+            if self._fd is None or named != self._identity:
+                self._reopen()
+            fd = self._fd
+            assert fd is not None
+            self._users[fd] = self._users.get(fd, 0) + 1
+            return fd
+
+    def _reopen(self) -> None:
+        """(With the lock held.) Open the manifest again; the old descriptor closes when its
+        last writer is done."""
+        old = self._fd
+        fd = open_owned(self.path, append=True)
+        info = os.fstat(fd)
+        self._fd, self._identity = fd, (info.st_dev, info.st_ino)
+        if old is not None:
+            if self._users.get(old):
+                self._stale.add(old)
+            else:
+                os.close(old)
+
+    def _give(self, fd: int) -> None:
+        with self._lock:
+            self._users[fd] -= 1
+            if not self._users[fd]:
+                del self._users[fd]
+                if fd in self._stale:
+                    self._stale.discard(fd)
+                    os.close(fd)
+
+
+KEEP_OPEN = 32
+
+
+class _OpenAppenders:
+    """The appenders holding a descriptor, oldest first (module-wide, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._order: dict[_Appender, None] = {}
+        self._lock = threading.Lock()
+
+    def keep(self, appender: _Appender) -> None:
+        if appender in self._order:          # the usual case: no lock needed to see it
+            return
+        with self._lock:
+            if appender in self._order:
+                return
+            self._order[appender] = None
+            extra = [a for a in list(self._order)[:-KEEP_OPEN] if a is not appender]
+            for victim in extra:
+                del self._order[victim]
+        for victim in extra:       # (no lock held: let_go takes the victim's own)
+            victim.let_go()
+
+
+_OPEN = _OpenAppenders()
+
+
+def _identity_of(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+_by_given: dict[tuple[str, str], Manifest] = {}
+
+
 def manifest_for(folder: Path) -> Manifest:
     """The (process-wide, cached) manifest of a folder."""
+    text = os.fspath(folder)                    # the same text from the same place: no abspath
+    given = ("", text) if os.path.isabs(text) else (os.getcwd(), text)
+    found = _by_given.get(given)
+    if found is not None:
+        return found
     key = Path(os.path.abspath(folder))
     with _manifests_lock:
         found = _manifests.get(key)
         if found is None:
             found = _manifests[key] = Manifest(key)
+        _by_given[given] = found
         return found

@@ -12,6 +12,7 @@ file into ranges, then act on the answer. That keeps every rule testable in micr
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import urllib.parse
@@ -142,17 +143,17 @@ class Target:
 
     path: Path
 
-    @property
+    @functools.cached_property
     def part(self) -> Path:
         """The partial file the bytes are written to before ``os.replace``."""
         return self.path.with_name(self.path.name + ".part")
 
-    @property
+    @functools.cached_property
     def sidecar(self) -> Path:
         """The small JSON file that makes the ``.part`` resumable by a later process."""
         return self.path.with_name(self.path.name + ".part.json")
 
-    @property
+    @functools.cached_property
     def lock(self) -> Path:
         """The lock file that keeps two writers apart."""
         return self.path.with_name(self.path.name + ".lock")

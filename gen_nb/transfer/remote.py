@@ -4,6 +4,8 @@ Transfers use one process-wide :func:`shared_session` (made by
 :func:`gen_nb.api.transport.public_session`: no API key can ever reach a CDN or a stream
 destination; pooled, so files on one host share connections) and pace their resume-aware
 retries with the same core as the API client (:class:`gen_nb.api.transport.Retrying`).
+
+GETs go out through :func:`gen_nb.transfer.lean.lean_get` (why: see that module).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from gen_nb.api.transport import (
     public_session,
 )
 from gen_nb.transfer.headers import header, parse_content_range, server_digests
+from gen_nb.transfer.lean import EnvironmentCache, lean_get
 from gen_nb.transfer.plan import Answer, classify_response
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "get_from",
     "probe",
     "raise_for_answer",
+    "release_small",
     "shared_session",
     "transfer_deadline",
     "usable",
@@ -59,8 +63,6 @@ IDENTITY = {"Accept-Encoding": "identity"}
 
 _session: requests.Session | None = None
 _session_lock = threading.Lock()
-
-
 def shared_session() -> requests.Session:
     """The process-wide key-less session for CDN and storage traffic (pooled, thread-safe use).
 
@@ -70,7 +72,10 @@ def shared_session() -> requests.Session:
     global _session
     with _session_lock:
         if _session is None:
-            _session = public_session(pool_size=POOL_SIZE)
+            session = public_session(pool_size=POOL_SIZE)
+            session.merge_environment_settings = EnvironmentCache(  # type: ignore[method-assign]
+                session.merge_environment_settings)
+            _session = session
         return _session
 
 
@@ -181,8 +186,7 @@ def get_from(session: requests.Session, url: str, options: TransferOptions,
     if retrier.deadline is not None:
         retrier.deadline.check()
     try:
-        return session.get(url, headers=headers, stream=True,
-                           timeout=_timeouts(options, retrier.deadline))
+        return lean_get(session, url, headers, _timeouts(options, retrier.deadline))
     except NETWORK_ERRORS as exc:
         retrier.pause(type(exc).__name__, cause=exc)
         return None
@@ -193,6 +197,7 @@ def usable(answer: Answer, response: requests.Response, retrier: TransferRetry, 
     """False after pausing for a retryable answer (429/5xx: Retry-After honoured); raises the
     typed error for a failing one; True when the response can be read."""
     if answer.kind == "retry":
+        release_small(response)
         response.close()
         retrier.pause(answer.reason, parse_retry_after(response.headers.get("Retry-After")))
         return False
@@ -218,6 +223,7 @@ def probe(session: requests.Session, url: str, options: TransferOptions, *,
         with response:
             answer = classify_response(0, response.status_code, response.headers, end=1)
             if answer.kind == "retry":
+                release_small(response)
                 retrier.pause(answer.reason, parse_retry_after(header(response.headers,
                                                                       "Retry-After")))
                 continue
@@ -226,10 +232,28 @@ def probe(session: requests.Session, url: str, options: TransferOptions, *,
                 raise_for_answer(response, url, what)
             cr = parse_content_range(header(response.headers, "Content-Range"))
             total = cr.total if cr else answer.total
-            return Remote(total=total, etag=answer.etag, last_modified=answer.last_modified,
-                          ranges=status == 206 and total is not None,
-                          digests=server_digests(response.headers, status),
-                          content_type=header(response.headers, "Content-Type"))
+            remote = Remote(total=total, etag=answer.etag, last_modified=answer.last_modified,
+                            ranges=status == 206 and total is not None,
+                            digests=server_digests(response.headers, status),
+                            content_type=header(response.headers, "Content-Type"))
+            release_small(response)
+            return remote
+
+
+def release_small(response: requests.Response, limit: int = 64 << 10) -> bool:
+    """Read what is left of a small body (a probe's one byte, a short error page) and give
+    the connection back to the pool; closing the response unread would drop it, and the next
+    request to the host would pay a new TCP (+ TLS) handshake. True when it went back."""
+    fast = connection.fast_body(response)
+    if fast is None or fast.remaining is None or fast.remaining > limit:
+        return False
+    view = memoryview(bytearray(fast.remaining))
+    try:
+        while fast.remaining:
+            fast.readinto(view)
+    except OSError:
+        return False
+    return fast.release()
 
 
 # --- cancel during a stalled read -----------------------------------------------------------------

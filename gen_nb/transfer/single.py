@@ -29,6 +29,7 @@ from gen_nb.transfer.headers import server_digests
 from gen_nb.transfer.plan import Answer, classify_response, plan_resume
 from gen_nb.transfer.remote import TransferRetry, check_cancel, get_from, usable, watch_cancel
 from gen_nb.transfer.sidecar import Sidecar
+from gen_nb.transfer.small import Pending
 from gen_nb.transfer.task import DownloadTask, Outcome, check_space, open_part, verify_digests
 
 __all__ = ["download_single"]
@@ -38,8 +39,16 @@ MAX_RESTARTS = 5
 PIPE_BUFFERS = 3        # chunk_size (1 MiB) buffers between the reading and the writing thread
 
 
-def download_single(task: DownloadTask, sidecar: Sidecar | None) -> Outcome:
-    """Bring ``task.target.part`` to a complete, verified file. See the module docstring."""
+def download_single(task: DownloadTask, sidecar: Sidecar | None,
+                    first: Pending | None = None,
+                    retrier: TransferRetry | None = None, attempts: int = 0) -> Outcome:
+    """Bring ``task.target.part`` to a complete, verified file. See the module docstring.
+
+    ``first``: the answer to a plain GET already sent (:func:`gen_nb.transfer.small.fetch`),
+    used before asking again; only for a new download (no ``.part``). ``retrier``, ``attempts``:
+    the retry budget to go on with and the bodies read so far (a small download handed over
+    after its body broke).
+    """
     try:
         part_size: int | None = os.path.getsize(task.target.part)
     except OSError:
@@ -49,7 +58,9 @@ def download_single(task: DownloadTask, sidecar: Sidecar | None) -> Outcome:
     if part_size:
         log.info("gen_nb: %s: %s", task.what, plan.reason)
     keep = plan.offset > 0 and sidecar is not None and not sidecar.segments
-    stream = _SingleStream(task, sidecar if keep else None, plan.offset if keep else 0)
+    stream = _SingleStream(task, sidecar if keep else None, plan.offset if keep else 0, first,
+                           retrier)
+    stream.attempts = attempts
     try:
         return stream.run()
     finally:
@@ -57,8 +68,10 @@ def download_single(task: DownloadTask, sidecar: Sidecar | None) -> Outcome:
 
 
 class _SingleStream:
-    def __init__(self, task: DownloadTask, sidecar: Sidecar | None, offset: int) -> None:
+    def __init__(self, task: DownloadTask, sidecar: Sidecar | None, offset: int,
+                 first: Pending | None = None, retrier: TransferRetry | None = None) -> None:
         self.task = task
+        self.first = first if not offset else None
         self.pipe = HashPipe(task.options.chunk_size, PIPE_BUFFERS, path=task.target.part)
         self.fd: int | None = None
         if offset:
@@ -67,12 +80,14 @@ class _SingleStream:
         self.sidecar = sidecar or Sidecar.for_url(task.url)
         self.prefix_pending = offset > 0
         task.start_clock(self.sidecar.total)
-        self.retrier = TransferRetry(task.options, task.what, cancel=task.cancel,
-                                     deadline=task.deadline)
+        self.retrier = retrier or (self.first.retrier if self.first else TransferRetry(
+            task.options, task.what, cancel=task.cancel, deadline=task.deadline))
         self.attempts = self.restarts = 0
         task.progress.start(self.sidecar.total, offset)
 
     def close(self) -> None:
+        if self.first is not None:         # never used (an error came first)
+            self.first.response.close()
         self.pipe.close()          # finishes pending writes first
         if self.fd is not None:
             os.close(self.fd)
@@ -102,6 +117,9 @@ class _SingleStream:
         return self._finish()
 
     def _request(self) -> tuple[Answer, requests.Response] | None:
+        if self.first is not None:
+            first, self.first = self.first, None
+            return first.answer, first.response
         task, known = self.task, self.offset > 0
         response = get_from(task.session, task.url, task.options, self.retrier,
                             start=self.offset, validator=self.sidecar.validator)

@@ -1,6 +1,7 @@
 """What one download needs (:class:`DownloadTask`), what an engine hands back
 (:class:`Outcome`), and the steps every engine shares: the disk-space check, verification, and
-the atomic move into place with its provenance record."""
+the atomic move into place (:func:`move_into_place`: never over a file that appeared
+meanwhile, see :func:`gen_nb.transfer.files.publish`) with its provenance record."""
 
 from __future__ import annotations
 
@@ -16,17 +17,25 @@ from typing import Any
 
 import requests
 
-from gen_nb.api.errors import InsufficientSpaceError, IntegrityError, TransferError
+from gen_nb.api.errors import (
+    DestinationExistsError,
+    InsufficientSpaceError,
+    IntegrityError,
+    TransferError,
+)
 from gen_nb.api.redact import redact_url
 from gen_nb.api.settings import TransferOptions
 from gen_nb.api.transport import Deadline
-from gen_nb.transfer.files import destination_error, open_owned, remove_quietly
+from gen_nb.transfer.files import destination_error, open_owned, publish, remove_quietly
+from gen_nb.transfer.hashing import hash_file
+from gen_nb.transfer.lock import DestinationLock
 from gen_nb.transfer.manifest import manifest_for, record_for
 from gen_nb.transfer.plan import Target
 from gen_nb.transfer.progress import Progress
 from gen_nb.transfer.remote import transfer_deadline
 
-__all__ = ["DownloadTask", "Outcome", "check_space", "finalize", "open_part", "verify_digests"]
+__all__ = ["DownloadTask", "Outcome", "check_space", "finalize", "fsync_folder",
+           "move_into_place", "open_part", "record", "verify_digests"]
 
 log = logging.getLogger("gen_nb")
 
@@ -37,6 +46,10 @@ class DownloadTask:
 
     ``about`` describes the source for the provenance record (kind, render/layer/engine ids,
     title). ``deadline`` is set once the size is known (:meth:`start_clock`).
+    ``flush_folder``: with ``fsync``, flush the folder after the file is in place (a batch
+    flushes it once at the end instead: :func:`fsync_folder`). ``record_root``: the folder
+    whose manifest records the file (an export's root; the target may be in a subfolder),
+    else the target's own folder.
     """
 
     url: str
@@ -47,13 +60,24 @@ class DownloadTask:
     cancel: threading.Event | None = None
     expected_sha256: str | None = None
     about: dict[str, Any] = field(default_factory=dict)
+    flush_folder: bool = True
+    record_root: Path | None = None
     what: str = field(init=False, default="")
+    shown: str = field(init=False, default="")
     deadline: Deadline = field(init=False)
     _sized: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
-        self.what = f"Download of {redact_url(self.url)}"   # for messages; built once
+        self.shown = redact_url(self.url)                  # for messages; built once
+        self.what = f"Download of {self.shown}"
         self.deadline = transfer_deadline(self.options, None, self.what)
+
+    def record_place(self) -> tuple[Path, str]:
+        """(the folder whose manifest records the file, the file's path relative to it)."""
+        path = self.target.path
+        if self.record_root is None:
+            return path.parent, path.name
+        return self.record_root, path.relative_to(self.record_root).as_posix()
 
     def start_clock(self, size: int | None) -> None:
         """Size the total deadline once the file's size is known (counted from the start)."""
@@ -125,22 +149,24 @@ def preallocate(fd: int, size: int, name: Path) -> None:
         os.ftruncate(fd, size)
 
 
-def verify_digests(task: DownloadTask, got: dict[str, str], offered: dict[str, str]) -> None:
+def verify_digests(task: DownloadTask, got: dict[str, str], offered: dict[str, str], *,
+                   discard: bool = True) -> None:
     """Compare computed digests with the server's and ``expected_sha256``; IntegrityError.
 
     A mismatch means the bytes are wrong, and resuming cannot fix wrong bytes: the ``.part``
-    and its sidecar are deleted so the next call starts clean.
+    and its sidecar are deleted (``discard``) so the next call starts clean.
     """
     checks = [(k, v, "the server's checksum") for k, v in offered.items() if k in got]
     if task.expected_sha256:
         checks.append(("sha256", task.expected_sha256.strip().lower(), "expected_sha256"))
     for kind, want, source in checks:
         if got[kind] != want.lower():
-            remove_quietly(task.target.part, task.target.sidecar)
+            if discard:
+                remove_quietly(task.target.part, task.target.sidecar)
             raise IntegrityError(
                 f"{task.what}: the {kind} of the received bytes is {got[kind]}, but {source} "
-                f"says {want}. The partial file was deleted; download again (if it keeps "
-                f"failing, the source itself is damaged).")
+                f"says {want}. Nothing was kept; download again (if it keeps failing, the "
+                f"source itself is damaged).")
 
 
 def _fsync(path: Path, directory: bool = False) -> None:
@@ -154,21 +180,57 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def finalize(task: DownloadTask, outcome: Outcome) -> None:
-    """fsync the ``.part``, ``os.replace`` it into place, drop the sidecar, record it."""
+    """fsync the ``.part``, move it into place, drop the sidecar, record it (under the lock)."""
     target = task.target
     if task.options.fsync:
         _fsync(target.part)
     if target.path.is_dir() and not target.path.is_symlink():
         raise TransferError(f"{target.path} is a folder; choose another dest= or file name.")
-    try:
-        os.replace(target.part, target.path)
-    except OSError as exc:
-        raise destination_error(exc, target.path, "move the finished file to") from exc
+    if not move_into_place(task, target.part, outcome.size, outcome.sha256, locked=True):
+        remove_quietly(target.part)        # the same bytes are already in place
     remove_quietly(target.sidecar)
-    manifest_for(target.path.parent).add(record_for(
-        target.path.name, task.url, outcome.size, outcome.sha256, etag=outcome.etag,
-        last_modified=outcome.last_modified, about=task.about))
-    if task.options.fsync:
-        _fsync(target.path.parent, directory=True)
-    log.info("gen_nb: saved %s (%d bytes, sha256 %s)", target.path, outcome.size,
-             outcome.sha256)
+    record(task, outcome.size, outcome.sha256, outcome.etag, outcome.last_modified)
+
+
+def move_into_place(task: DownloadTask, src: Path, size: int, sha256: str, *,
+                    locked: bool) -> bool:
+    """Move the finished ``src`` to the target; False when an identical file got there first
+    (``src`` is then left alone). DestinationExistsError when a different one did (and
+    ``overwrite`` is off). Without hard links, replaces under the lock (taken unless
+    ``locked``)."""
+    path = task.target.path
+    try:
+        how = publish(src, path, overwrite=task.options.overwrite)
+        if how == "unsupported" and locked:
+            os.replace(src, path)
+        elif how == "unsupported":
+            with DestinationLock(task.target.lock, timeout=task.options.lock_timeout,
+                                 cancel=task.cancel, what=str(path)):
+                how = "taken" if os.path.lexists(path) else publish(src, path, overwrite=True)
+    except OSError as exc:
+        raise destination_error(exc, path, "move the finished file to") from exc
+    if how != "taken":
+        return True
+    if path.is_symlink() or not path.is_file() or path.stat().st_size != size or \
+            hash_file(path)["sha256"] != sha256:
+        raise DestinationExistsError(
+            f"{path} appeared while this download ran and is a different file; gen_nb does "
+            f"not replace it. Pass overwrite=True to replace it, or choose another dest=.")
+    return False
+
+
+def record(task: DownloadTask, size: int, sha256: str, etag: str | None,
+           last_modified: str | None) -> None:
+    """The finished file's manifest line (then, with ``fsync``, the folder's flush)."""
+    target = task.target
+    folder, relative = task.record_place()
+    manifest_for(folder).add(record_for(relative, task.url, size, sha256, etag=etag,
+                                        last_modified=last_modified, about=task.about))
+    if task.options.fsync and task.flush_folder:
+        fsync_folder(target.path.parent)
+    log.info("gen_nb: saved %s (%d bytes, sha256 %s)", target.path, size, sha256)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (new names, the manifest's growth) to disk."""
+    _fsync(folder, directory=True)
