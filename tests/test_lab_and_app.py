@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -71,7 +72,8 @@ def test_the_app_serves_the_dashboard_on_localhost(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEN_")}
     process = subprocess.Popen([sys.executable, "-m", "gen_nb", "app", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               start_new_session=os.name == "posix")
     try:
         page = ""
         deadline = time.monotonic() + 150
@@ -86,6 +88,26 @@ def test_the_app_serves_the_dashboard_on_localhost(tmp_path: Path) -> None:
         assert "Sandbox:" in page and "GEN renders" in page
         assert "import gen_nb" not in page, "the app shows outputs, never code"
         assert (tmp_path / "gen-nb-app" / "downloads").is_dir()
+        process.terminate()  # SIGTERM, as a service manager would stop it
+        process.wait(60)
+        if os.name == "posix":
+            assert not _group_alive(process.pid, 40), "the Voila server outlived gen-nb app"
     finally:
-        process.terminate()
-        process.wait(30)
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        if os.name == "posix" and _group_alive(process.pid, 0):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _group_alive(pgid: int, seconds: float) -> bool:
+    """Whether any process of the group is left after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.2)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -54,8 +55,29 @@ def _ready(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> 
     return False
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _tail(log: Path, limit: int = 2000) -> str:
+    try:
+        return log.read_text("utf-8", "replace")[-limit:]
+    except OSError:
+        return ""
+
+
 def serve_app(port: int = 8866, *, where: Path | None = None) -> int:
-    """Run the app until Ctrl-C; prints its URL when it answers. Returns an exit status."""
+    """Run the app until Ctrl-C (or SIGTERM); prints its URL when it answers.
+
+    Returns an exit status. Voila's log goes to ``gen-nb-app/voila.log`` (a pipe nobody reads
+    would fill up and stall the server); the Voila process is stopped however this one ends.
+    """
     if importlib.util.find_spec("voila") is None:
         print("gen-nb: the app needs Voila: pip install 'gen_nb[lab]'", file=sys.stderr)
         return 3
@@ -64,19 +86,25 @@ def serve_app(port: int = 8866, *, where: Path | None = None) -> int:
         "(set GEN_API_KEY for your workspace)"
     print(f"gen-nb: starting the app on {mode}; downloads go to {folder / 'downloads'}",
           file=sys.stderr, flush=True)
-    process = subprocess.Popen(app_command(folder, port), cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = folder / "voila.log"
+    with open(log, "wb") as log_file:
+        process = subprocess.Popen(app_command(folder, port), cwd=folder,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
     url = f"http://127.0.0.1:{port}/"
     try:
         if not _ready(url, process):
-            err = process.stderr.read().decode("utf-8", "replace")[-2000:] \
-                if process.stderr and process.poll() is not None else ""
-            print(f"gen-nb: the app did not start. {err}", file=sys.stderr)
-            process.terminate()
+            print(f"gen-nb: the app did not start (log: {log}).\n{_tail(log)}", file=sys.stderr)
             return 1
         print(f"\nThe GEN dashboard is ready — open {url}\n(Ctrl-C stops it.)", flush=True)
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        process.wait(30)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop(process)
