@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     "transfers_frame": "gen_nb.frames",
     "show": "gen_nb.display",
 }
-_SUBMODULES = ("api", "sandbox", "transfer", "frames", "display", "widgets", "cli")
+_SUBMODULES = ("api", "sandbox", "transfer", "export", "frames", "display", "widgets", "cli")
 
 __all__ = [
     "Client",
@@ -45,6 +45,7 @@ __all__ = [
     "display",
     "download",
     "download_many",
+    "export",
     "frames",
     "layers_frame",
     "renders_frame",
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gen_nb.api.errors import GenError
     from gen_nb.api.settings import TransferOptions
     from gen_nb.display import show
+    from gen_nb.export import export
     from gen_nb.frames import layers_frame, renders_frame, resources_frame, transfers_frame
     from gen_nb.transfer import download, download_many, stream_to
 

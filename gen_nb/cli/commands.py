@@ -200,9 +200,9 @@ def _dask(address: str | None) -> Any:
     if address is None:
         yield None
         return
-    from gen_nb.export.dask_runner import _distributed
+    from gen_nb.transfer.on_dask import distributed_module
 
-    with _distributed().Client(address) as dask_client:
+    with distributed_module().Client(address) as dask_client:
         yield dask_client
 
 

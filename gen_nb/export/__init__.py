@@ -1,0 +1,224 @@
+"""``gen_nb.export``: a whole workspace (or part of it) to a folder or any object store.
+
+Incremental and resumable: the destination keeps ``gen_nb-manifest.jsonl`` (one record per
+exported file: kind, render and layer ids, engine, title, path, size, sha256, source URL
+without secrets, validators, time), so a rerun moves only what is new or changed, a cancelled
+or crashed run picks up where it stopped, and ``dry_run=True`` says what would move. One bad
+file never stops the rest; the :class:`ExportReport` says what happened to each.
+
+Modules: ``selection`` (what to export, filters), ``naming`` (templates), ``destinations``
+(local folder / fsspec URL and their manifests), ``runner`` (moving one file; the files on
+threads — on a Dask cluster :mod:`gen_nb.transfer.on_dask` runs the same jobs), ``refresh``
+(expired URLs), ``report`` (results).
+
+>>> import gen_nb
+>>> client = gen_nb.connect()                                    # doctest: +SKIP
+>>> report = gen_nb.export(client, "exports/")                   # doctest: +SKIP
+>>> gen_nb.export(client, "exports/").counts                     # a rerun  # doctest: +SKIP
+{'skipped': 24}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+import threading
+import time
+import types
+from concurrent.futures import CancelledError
+from typing import Any
+
+from gen_nb.api.errors import UsageError
+from gen_nb.api.redact import redact_url, strip_url
+from gen_nb.api.settings import TransferOptions
+from gen_nb.export.destinations import (
+    VERIFY,
+    Destination,
+    LocalDestination,
+    ObjectDestination,
+    open_destination,
+)
+from gen_nb.export.naming import DEFAULT_TEMPLATE, FIELDS, check_template, path_for, unique_paths
+from gen_nb.export.refresh import Refresher
+from gen_nb.export.report import ExportReport, ExportResult
+from gen_nb.export.runner import DestSpec, Moved, Plan, move_one, result_of, run_on_threads
+from gen_nb.export.selection import ExportItem, Filters, items_from, select
+from gen_nb.transfer import on_dask
+from gen_nb.transfer.aggregate import Aggregate
+from gen_nb.transfer.manifest import Record
+from gen_nb.transfer.progress import Progress, make_sink
+
+__all__ = ["DEFAULT_TEMPLATE", "FIELDS", "ExportItem", "ExportReport", "ExportResult", "export",
+           "select"]
+
+DEFAULT_WORKERS = 16
+
+
+def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
+           status: Any = "completed", engines: Any = None, since: Any = None,
+           name: str = DEFAULT_TEMPLATE, storage_options: dict[str, Any] | None = None,
+           dry_run: bool = False, verify: str = "sha256", max_workers: int = DEFAULT_WORKERS,
+           executor: Any = None, progress: Any = None, cancel: threading.Event | None = None,
+           options: TransferOptions | None = None, **changes: Any) -> ExportReport:
+    """Export renders (and their layer outputs) to ``dest``, moving only what is new.
+
+    ``source``: a client (all its engines), engine ids (with ``client=``), renders, layer
+    outputs, or a DataFrame from ``renders_frame`` / ``layers_frame``. Filters: ``status``
+    (default ``"completed"``; a list, or ``"all"``), ``engines`` (ids), ``since`` (a date or
+    time: renders created then or later), ``layers`` (their layer outputs too; default True).
+    ``dest``: a local folder or an fsspec URL (``s3://bucket/prefix``, ``gs://…``, ``az://…``,
+    ``memory://…``, ``file://…``) with ``storage_options``. ``name``: the path template (see
+    :data:`FIELDS`; the default keeps layer outputs beside their render). A file is skipped
+    when the manifest records it from the same source and it is still there unchanged
+    (``verify="sha256"``: its hash, on a local disk; ``"size"``: only its size; object stores
+    compare size and ETag from one listing). ``dry_run=True`` moves nothing and reports the
+    plan with sizes. ``max_workers`` files at once on threads, or ``executor`` = a
+    ``distributed.Client`` for a Dask cluster (live progress and cancel across workers).
+    ``cancel`` (an Event) stops: running files keep their ``.part`` (local). Transfer knobs
+    as for :func:`gen_nb.download` (``options=``, ``retries=``, ``fsync=``…). When the source
+    is a client (or ``client=`` is given), a URL that expires mid-transfer is fetched again
+    and the transfer resumes if it is the same object.
+
+    Raises UsageError for bad arguments (before anything moves); never for a failing file.
+
+    >>> report = gen_nb.export(client, "s3://bucket/gen/", storage_options={...})  # doctest: +SKIP
+    >>> gen_nb.transfers_frame(report)                                          # doctest: +SKIP
+    """
+    started = time.monotonic()
+    opts = TransferOptions.resolve(options, **changes)
+    check_template(name)
+    if verify not in VERIFY:
+        raise UsageError(f"verify={verify!r}: use one of {', '.join(VERIFY)}.")
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise UsageError(f"max_workers= must be a whole number ≥ 1, not {max_workers!r}.")
+    filters = Filters.build(status, engines, since, layers)
+    api = client if client is not None else (source if hasattr(source, "renders") else None)
+    items = items_from(source, filters, api)
+    destination = open_destination(dest, storage_options)
+    try:
+        todo, results = _plan(items, destination, name, verify)
+        if dry_run:
+            results += _dry_run(todo, opts)
+        else:
+            results += _move(todo, destination, opts, max_workers, executor, progress, cancel,
+                             Refresher(api))
+    finally:
+        destination.close()
+    order = {plan.path: i for i, plan in enumerate(todo)}
+    results.sort(key=lambda r: order.get(r.path, -1))
+    return ExportReport.of(results, destination.shown, f"{destination.shown}/"
+                           "gen_nb-manifest.jsonl", dry_run, time.monotonic() - started)
+
+
+def _plan(items: list[ExportItem], dest: Destination, template: str,
+          verify: str) -> tuple[list[Plan], list[ExportResult]]:
+    """Each item's path; which are unchanged (skipped now) and which must move."""
+    records = dest.records()
+    old_paths = list(records)
+    old_keys = [_record_key(r) for r in records.values()]
+    paths = unique_paths(old_paths + [path_for(template, i.fields()) for i in items],
+                         old_keys + [i.key for i in items])[len(old_paths):]
+    todo: list[Plan] = []
+    skipped: list[ExportResult] = []
+    for item, path in zip(items, paths, strict=True):
+        record = records.get(path)
+        if record is not None and _same(record, item) and dest.unchanged(record, verify):
+            skipped.append(ExportResult(src=redact_url(item.url), status="skipped", path=path,
+                                        kind=item.kind, render_id=item.render_id,
+                                        layer_id=item.layer_id, bytes=record.size,
+                                        sha256=record.sha256))
+            continue
+        ours = record is not None and _record_key(record) == item.key
+        todo.append(Plan(item, path, overwrite=ours))
+    return todo, skipped
+
+
+def _record_key(record: Record) -> str:
+    return f"{record.kind}:{record.render_id}:{record.layer_id or ''}"
+
+
+def _same(record: Record, item: ExportItem) -> bool:
+    """The record is this item from the same place (a re-signed query does not count)."""
+    return _record_key(record) == item.key and record.source_url == strip_url(item.url)
+
+
+def _dry_run(todo: list[Plan], options: TransferOptions) -> list[ExportResult]:
+    """The planned files with their sizes (probed concurrently; unknown sizes stay None)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gen_nb.transfer.remote import probe, shared_session
+
+    def size_of(plan: Plan) -> ExportResult:
+        try:
+            total = probe(shared_session(), plan.item.url, options, cancel=None,
+                          what=f"Checking {plan.path}").total
+            error = None
+        except Exception as exc:
+            total, error = None, str(exc)
+        return ExportResult(src=redact_url(plan.item.url), status="planned", path=plan.path,
+                            kind=plan.item.kind, render_id=plan.item.render_id,
+                            layer_id=plan.item.layer_id, bytes=total, error=error)
+
+    with ThreadPoolExecutor(8, thread_name_prefix="gen_nb-plan") as pool:
+        return list(pool.map(size_of, todo))
+
+
+def _move(todo: list[Plan], dest: Destination, options: TransferOptions, workers: int,
+          executor: Any, progress: Any, cancel: threading.Event | None,
+          refresher: Refresher) -> list[ExportResult]:
+    if isinstance(dest, LocalDestination):
+        spec = DestSpec(local_root=str(dest.root))
+    else:
+        assert isinstance(dest, ObjectDestination)
+        spec = DestSpec(url=dest.url, storage_options=tuple(sorted(dest.storage_options.items())))
+    aggregate = Aggregate(Progress(make_sink(progress, f"export → {dest.shown}",
+                                             options.progress)), len(todo))
+    results: list[ExportResult | None] = [None] * len(todo)
+    current = list(todo)            # the plan each index runs now (a refreshed URL replaces it)
+
+    def on_done(index: int, outcome: Any) -> tuple[Any, tuple[Any, ...]] | None:
+        plan = current[index]
+        moved = outcome if isinstance(outcome, Moved) else _not_moved(plan, outcome)
+        if moved.expired:
+            fresh, why = refresher.fresh_plan(plan, dest)
+            if fresh is not None:
+                current[index] = fresh
+                return move_one, (fresh, spec, options)
+            if why:
+                moved = Moved(dataclasses.replace(moved.result, error=why))
+        if moved.record is not None:
+            dest.add(moved.record)
+        results[index] = moved.result
+        aggregate.item_finished()
+        return None
+
+    jobs = [(index, move_one, (plan, spec, options)) for index, plan in enumerate(todo)]
+    if executor is not None:
+        on_dask.run_on_dask(executor, jobs, aggregate, cancel, on_done)
+    else:
+        run_on_threads(jobs, workers, aggregate, cancel, on_done)
+    done = [r if r is not None else _not_moved(todo[i], None).result
+            for i, r in enumerate(results)]
+    aggregate.finish([r.status for r in done], cancel)
+    return done
+
+
+def _not_moved(plan: Plan, outcome: Any) -> Moved:
+    """A job that gave no Moved: cancelled before it began, or its task failed."""
+    now = time.monotonic()
+    if outcome is None or isinstance(outcome, CancelledError | asyncio.CancelledError):
+        return Moved(result_of(plan, now, status="cancelled", error="cancelled before it started"))
+    return Moved(result_of(plan, now, status="failed",
+                           error=f"the task failed: {type(outcome).__name__}: {outcome}"))
+
+
+class _CallableModule(types.ModuleType):
+    """``gen_nb.export`` is this package *and* the function: ``gen_nb.export(client, dest)``
+    works whether or not a submodule (``gen_nb.export.naming``…) was imported first."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> ExportReport:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
