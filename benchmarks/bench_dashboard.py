@@ -36,12 +36,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a clone, uninstalled
 
-import ipywidgets  # noqa: E402
-from ipywidgets.widgets.widget import _instances  # noqa: E402
+import ipywidgets
+from ipywidgets.widgets.widget import _instances
 
-from gen_nb.api.models import PlatformRules, Render  # noqa: E402
-from gen_nb.widgets import RenderBrowser  # noqa: E402
-from gen_nb.widgets.text import render_label  # noqa: E402
+from gen_nb.api.models import PlatformRules, Render
+from gen_nb.widgets import RenderBrowser
+from gen_nb.widgets.text import render_label
 
 BUILD_S, KEYSTROKE_S, STATE_BYTES, PAGE_MESSAGES = 1.0, 0.100, 2_000_000, 5
 _STATUSES = ("completed", "completed", "completed", "failed", "processing", "pending", "stopped")

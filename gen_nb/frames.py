@@ -222,7 +222,7 @@ def _with_local(frame: pd.DataFrame, items: list[Render], local: Mapping[str, An
         return next((c.where for c in copies or () if getattr(c, "verified", True)), None)
 
     states = [local.get(r.id) for r in items]
-    values = {
+    values: dict[str, list[Any]] = {
         "downloaded": [bool(s is not None and s.is_downloaded) for s in states],
         "downloaded_to": [first(s.downloaded) if s else None for s in states],
         "exported": [bool(s is not None and s.exported) for s in states],

@@ -46,6 +46,7 @@ def client(own: Any) -> Any:
 def test_picking_another_render_while_the_plan_loads_deletes_nothing(own, client) -> None:
     a, b = _completed(client, 2)
     browser = RenderBrowser(client)
+    browser.wait()
     browser.select(a)
     panel = browser.delete_button
     own.inject("api", path=f"/v1/content_resources/{a.output_resource_id}", method="GET",
@@ -66,6 +67,7 @@ def test_picking_another_render_while_the_plan_loads_deletes_nothing(own, client
 def test_a_finished_delete_cannot_be_confirmed_again(own, client) -> None:
     (a,) = _completed(client, 1)
     browser = RenderBrowser(client)
+    browser.wait()
     browser.select(a)
     panel = browser.delete_button
     panel.click()
@@ -84,6 +86,7 @@ def test_a_larger_server_plan_is_shown_and_asked_again(own, client) -> None:
                           scheduled_time="2099-01-01T00:00:00Z")
     assert post.id
     browser = RenderBrowser(client)
+    browser.wait()
     browser.select(a)
     panel = browser.delete_button
     panel.click()
@@ -100,6 +103,7 @@ def test_a_larger_server_plan_is_shown_and_asked_again(own, client) -> None:
 def test_publish_posts_the_render_that_was_on_screen(own, client) -> None:
     a, b = _completed(client, 2)
     browser = RenderBrowser(client)
+    browser.wait()
     browser.select(a)
     panel = browser.publish_panel
     panel.platform_boxes["tiktok"].value = True

@@ -64,6 +64,7 @@ def own_client(own_sandbox: Any) -> Iterator[Any]:
 @pytest.fixture()
 def browser(client: Any, download_dir: Path) -> Iterator[RenderBrowser]:
     widget = RenderBrowser(client, dest=download_dir)
+    widget.wait()
     yield widget
     for panel in (widget._panels.get("Download"), widget._panels.get("Stream")):
         if panel is not None:
@@ -229,7 +230,9 @@ def test_key_never_in_widget_state(browser: RenderBrowser, client: Any, sandbox:
 
 def test_browser_text_view_lists_the_sandbox_renders(client: Any) -> None:
     renders = client.renders()
-    lines = repr(RenderBrowser(client)).splitlines()
+    shown = RenderBrowser(client)
+    shown.wait()
+    lines = repr(shown).splitlines()
     assert lines[0] == f"RenderBrowser: {len(renders)} renders"
     assert lines[1].endswith(f" · {renders[0].status} · #{renders[0].id}")
     assert lines[6] == f"  … {len(renders) - 5} more"
@@ -253,6 +256,7 @@ def test_xss_title_is_text_in_options_and_escaped_in_html(browser: RenderBrowser
 def test_browser_delete_shows_the_file_deleted_everywhere_and_keeps_the_message(
         own_client: Any) -> None:
     browser = RenderBrowser(own_client)
+    browser.wait()
     render = [r for r in browser.picker.renders if r.status == "completed" and r.url][-2]
     browser.select(render)
     button = browser.delete_button
@@ -263,7 +267,9 @@ def test_browser_delete_shows_the_file_deleted_everywhere_and_keeps_the_message(
     assert button.message.kind == "ok" and "Deleted content resource" in button.message.text
     label = dict((v, lab) for lab, v in browser.picker.choices.options)[render.id]
     assert "completed · file deleted" in label
-    assert "file was deleted" in browser.preview.message.text
+    assert "file was deleted" in browser.preview.message.text  # at once, before the refresh
+    browser.wait()
+    assert "file was deleted" in browser.preview.message.text  # and after it
     browser.view.value = "Gallery"
     tile = next(t for t in browser.gallery.tiles if t["id"] == render.id)
     assert tile["state"] == "file deleted" and tile["thumb"] == ""
@@ -271,6 +277,7 @@ def test_browser_delete_shows_the_file_deleted_everywhere_and_keeps_the_message(
 
 def test_a_take_started_from_status_joins_the_list_and_is_selected(own_client: Any) -> None:
     browser = RenderBrowser(own_client)
+    browser.wait()
     render = completed(own_client)
     browser.select(render)
     watcher = browser.watcher
@@ -287,6 +294,7 @@ def test_a_take_started_from_status_joins_the_list_and_is_selected(own_client: A
 def test_bulk_download_and_export_of_the_selection(client: Any, download_dir: Path,
                                                    tmp_path: Path) -> None:
     browser = RenderBrowser(client, dest=download_dir)
+    browser.wait()
     done = [r for r in browser.picker.renders if r.status == "completed" and r.url][:3]
     browser.picker.check(done)
     bulk = browser.bulk

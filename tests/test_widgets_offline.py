@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +84,24 @@ class FakeClient:
         self._renders = renders
         self.calls: list[tuple[str, Any]] = []
         self.fail_renders: Exception | None = None
+        self.gate: threading.Event | None = None  # renders() waits for it when set
         self.post_states = ["accepted", "publishing", "published"]
         self.gen_states = ["pending", "processing", "completed"]
 
-    def renders(self, engine_ids: Any = None, **_: Any) -> list[Render]:
+    def renders(self, engine_ids: Any = None, *, on_progress: Any = None,
+                **_: Any) -> list[Render]:
         self.calls.append(("renders", engine_ids))
+        if self.gate is not None:
+            self.gate.wait(10)
         if self.fail_renders:
             raise self.fail_renders
-        return list(self._renders)
+        wanted = None if engine_ids is None else {str(e) for e in engine_ids}
+        engines = sorted({r.engine_id for r in self._renders if wanted is None
+                          or r.engine_id in wanted})
+        if on_progress is not None:
+            for done in range(len(engines) + 1):
+                on_progress(done, len(engines))
+        return [r for r in self._renders if wanted is None or r.engine_id in wanted]
 
     def layers(self, render: Any) -> list[LayerOutput]:
         self.calls.append(("layers", render.id))
@@ -169,6 +180,7 @@ def fake(renders: list[Render]) -> FakeClient:
 
 def test_picker_filters_by_engine_status_and_text(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     assert len(picker.choices.options) == 4
     picker.status.value = "completed"
     assert [v for _, v in picker.choices.options] == ["100", "103"]
@@ -182,6 +194,7 @@ def test_picker_filters_by_engine_status_and_text(fake: FakeClient) -> None:
 
 def test_picker_set_state_index_selects_and_fires(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     seen: list[Any] = []
     picker.on_select(seen.append)
     picker.choices.set_state({"index": 1})  # what the browser sends
@@ -193,6 +206,7 @@ def test_picker_set_state_index_selects_and_fires(fake: FakeClient) -> None:
 
 def test_picker_select_clears_filters_that_hide_the_render(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     picker.text.value = "nothing matches this"
     assert picker.choices.options == ()
     picker.select(fake._renders[2])
@@ -204,34 +218,160 @@ def test_picker_select_clears_filters_that_hide_the_render(fake: FakeClient) -> 
 
 def test_picker_refresh_error_shows_in_widget(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     fake.fail_renders = NetworkError("could not reach http://127.0.0.1:1 (connection refused)")
-    picker.refresh()
+    picker.reload()
+    picker.wait()
     assert "could not reach" in picker.message.text
     assert picker.message.kind == 'bad'
     assert "Traceback" not in picker.message.text
     assert len(picker.renders) == 4  # the old list stays
     fake.fail_renders = None
-    picker.refresh()
-    assert picker.message.text == "4 of 4 renders"
+    picker.reload()
+    picker.wait()
+    assert picker.message.text == "4 of 4 renders" and picker.error is None
 
 
 def test_picker_refresh_passes_on_the_new_state_of_the_selection(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     picker.select("102")
     seen: list[Any] = []
     picker.on_select(seen.append)
     fake._renders[2] = _render(2, "completed")
-    picker.refresh()
+    assert picker.refresh()  # 102 was processing: its engine is asked again
+    picker.wait()
     assert [r.status for r in seen] == ["completed"]
-    picker.refresh()  # unchanged: no new event
+    assert not picker.refresh()  # nothing in flight, nothing touched: no request
+    picker.reload()
+    picker.wait()  # unchanged: no new event
     assert len(seen) == 1
     fake._renders.pop(2)
-    picker.refresh()
+    picker.reload()
+    picker.wait()
     assert seen[-1] is None and picker.value is None
+
+
+def test_picker_loads_off_the_main_thread_and_shows_progress(fake: FakeClient) -> None:
+    fake.gate = threading.Event()
+    picker = RenderPicker(fake, wait=0)  # returns while renders() is still blocked
+    try:
+        assert picker.loading and picker.renders == []
+        assert picker.message.text == "Loading renders…"
+        assert picker.reload_button.disabled
+        picker.text.value = "clip"  # the user can type while it loads
+        picker.view.value = "Gallery"
+    finally:
+        fake.gate.set()
+    assert len(picker.wait(10)) == 4 and not picker.loading
+    assert [t["id"] for t in picker.grid.tiles] == ["100", "101", "102"]  # filter kept
+    assert not picker.reload_button.disabled
+
+
+def test_a_quick_first_load_is_there_when_the_widget_shows(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)              # waits up to a second for the first load
+    assert not picker.loading and len(picker.choices.options) == 4
+    fake.gate = threading.Event()
+    started = time.monotonic()
+    slow = RenderPicker(fake, wait=0.2)      # a slow workspace: comes up, still loading
+    try:
+        assert slow.loading and time.monotonic() - started < 2
+    finally:
+        fake.gate.set()
+    assert len(slow.wait(10)) == 4
+
+
+def test_picker_progress_counts_engines(fake: FakeClient) -> None:
+    picker = RenderPicker(fake, autoload=False)
+    shown: list[str] = []
+    picker.message.observe(lambda change: shown.append(picker.message.text), names="value")
+    picker.reload()
+    picker.wait(10)
+    assert shown[:2] == ["Loading renders…", "Loading renders… 0 of 2 engines"]
+    assert "Loading renders… 2 of 2 engines" in shown and shown[-1] == "4 of 4 renders"
+
+
+def test_refresh_asks_only_for_engines_that_can_have_changed(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.wait(10)
+    fake.calls.clear()
+    assert picker.refresh()                    # 102 is processing, in engine 1
+    picker.wait(10)
+    assert fake.calls == [("renders", ["1"])]
+    picker.refresh(["2"])                      # an action touched engine 2
+    picker.wait(10)
+    assert fake.calls[-1] == ("renders", ["1", "2"])
+    fake._renders[2] = _render(2, "completed")
+    picker.refresh()
+    picker.wait(10)
+    fake.calls.clear()
+    assert not picker.refresh() and fake.calls == []  # nothing in flight: no request
+    assert [r.id for r in picker.renders] == ["100", "101", "102", "103"]  # order kept
+
+
+def test_refresh_merges_one_engine_and_keeps_the_others(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.wait(10)
+    picker.select("103")
+    fake._renders[1] = _render(1, "completed")  # engine 1 changed on the server…
+    fake._renders.append(_render(4, engine="1"))  # … and has a new take
+    fake._renders[3] = _render(3, engine="2", title="changed elsewhere")
+    picker.refresh(["1"])
+    picker.wait(10)
+    by_id = {r.id: r for r in picker.renders}
+    assert [r.id for r in picker.renders] == ["100", "101", "102", "104", "103"]
+    assert by_id["101"].status == "completed"
+    assert by_id["103"].title == XSS             # engine 2 was not asked: as it was
+    assert picker.value.id == "103"
+
+
+def test_the_refresh_button_reloads_everything(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.wait(10)
+    fake._renders.append(_render(5, engine="3"))  # a new engine, made elsewhere
+    fake.calls.clear()
+    click(picker.reload_button)
+    picker.wait(10)
+    assert fake.calls == [("renders", None)] and "105" in {r.id for r in picker.renders}
+    assert "Engine 3 (3)" in [label for label, _ in picker.engine.options]
+
+
+def test_a_render_selected_during_a_load_stays_selected(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.wait(10)
+    fake.gate = threading.Event()
+    picker.reload()
+    try:
+        picker.select("101")  # while the load is blocked
+        adopted = _render(50, engine="9")  # e.g. a take just started, not listed yet
+        picker.select(adopted)
+    finally:
+        fake.gate.set()
+    picker.wait(10)
+    assert picker.value.id == "150"  # kept: selected by hand, not in the listing yet
+    picker.select("101")
+    assert picker.value.id == "101"
+
+
+def test_loads_asked_while_one_runs_are_merged_into_one_more(fake: FakeClient) -> None:
+    picker = RenderPicker(fake)
+    picker.wait(10)
+    fake.gate = threading.Event()
+    fake.calls.clear()
+    picker.refresh(["2"])
+    try:
+        picker.refresh(["1"])
+        picker.reload()
+        picker.refresh(["2"])
+    finally:
+        fake.gate.set()
+    picker.wait(10)
+    assert fake.calls == [("renders", ["1", "2"]), ("renders", None)]
 
 
 def test_picker_labels_are_plain_text_xss_title(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     labels = picker.choices.get_state()["_options_labels"]
     assert any(XSS in label for label in labels)  # rendered with textContent by the front end
     assert picker.choices.description_allow_html is False
@@ -263,6 +403,7 @@ def test_gallery_pages_selects_and_ticks(fake: FakeClient, renders: list[Render]
 
 def test_gallery_page_turn_sends_one_message(fake: FakeClient) -> None:
     gallery = Gallery(FakeClient([_render(i) for i in range(200)]), page_size=24)
+    gallery.wait()
     sent: list[Any] = []
     gallery.grid.comm.send = lambda *a, **k: sent.append(a)  # type: ignore[method-assign]
     gallery.show_page(3)
@@ -271,6 +412,7 @@ def test_gallery_page_turn_sends_one_message(fake: FakeClient) -> None:
 
 def test_list_and_gallery_share_selection_and_filters(fake: FakeClient) -> None:
     picker = RenderPicker(fake)
+    picker.wait()
     picker.select("103")
     picker.view.value = "Gallery"
     assert picker.grid.current == "103" and picker.choices.layout.display == "none"
@@ -292,6 +434,7 @@ def test_local_state_and_deleted_marks_show_in_labels(fake: FakeClient) -> None:
     from gen_nb.local_state import LocalCopy, LocalState
 
     picker = RenderPicker(fake)
+    picker.wait()
     picker.set_local_state({"100": LocalState("100", downloaded=(
         LocalCopy("/d/r0.mp4", 100, "ab", True),))})
     picker.mark_deleted(["103"])
@@ -620,6 +763,7 @@ def test_layer_picker_table_preview_and_download(fake: FakeClient,
 
 def test_browser_is_lazy_and_selection_flows(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
+    browser.wait()
     assert set(browser._panels) == {"Preview"}
     browser.picker.choices.set_state({"index": 0})
     assert f"{CDN}/thumbnails/r0.jpg" in browser.preview.html.value
@@ -637,6 +781,7 @@ def test_browser_is_lazy_and_selection_flows(fake: FakeClient) -> None:
 
 def test_browser_delete_refreshes_picker(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
+    browser.wait()
     browser.select("100")
     before = sum(1 for c in fake.calls if c[0] == "renders")
     button = browser.delete_button
@@ -649,6 +794,7 @@ def test_browser_delete_refreshes_picker(fake: FakeClient) -> None:
 
 def test_browser_status_tab_watches_selected_render(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
+    browser.wait()
     browser.select("102")
     watcher = browser.watcher
     assert watcher.generation_id == "102" and watcher.item.id == "102"
@@ -665,6 +811,7 @@ def test_browser_status_tab_watches_selected_render(fake: FakeClient) -> None:
 def test_no_key_in_widget_state_and_no_xss(fake: FakeClient) -> None:
     fake.api_key = "gen_pat_SECRETKEY"  # type: ignore[attr-defined]
     browser = RenderBrowser(fake)
+    browser.wait()
     browser.select("103")
     for name in ("download_button", "stream_panel", "publish_panel", "layer_picker",
                  "delete_button", "watcher"):
@@ -702,6 +849,7 @@ def test_every_panel_takes_the_item_through_set_item(fake: FakeClient,
 
 def test_every_tab_is_one_table_entry(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
+    browser.wait()
     titles = [tab.title for tab in browser_module.TABS]
     assert browser.tabs.titles == tuple(titles)
     for tab in browser_module.TABS:
@@ -715,6 +863,7 @@ def test_a_new_tab_is_one_more_entry(fake: FakeClient, monkeypatch: pytest.Monke
     extra = browser_module.Tab("Notes", "notes", lambda b: Preview())
     monkeypatch.setattr(browser_module, "TABS", (*browser_module.TABS, extra))
     browser = RenderBrowser(fake)
+    browser.wait()
     assert browser.tabs.titles[-1] == "Notes" and "Notes" not in browser._panels
     browser.select("100")
     browser.tabs.set_state({"selected_index": len(browser.tabs.titles) - 1})
@@ -753,6 +902,7 @@ def test_no_text_only_stand_ins() -> None:
 
 def test_browser_text_lists_renders_and_says_what_to_call(fake: FakeClient) -> None:
     browser = RenderBrowser(fake)
+    browser.wait()
     text = repr(browser)
     lines = text.splitlines()
     assert lines[0] == "RenderBrowser: 4 renders"
@@ -768,13 +918,17 @@ def test_browser_text_lists_renders_and_says_what_to_call(fake: FakeClient) -> N
 
 def test_browser_text_stays_short_for_many_renders() -> None:
     many = FakeClient([_render(i) for i in range(10_000)])
-    text = repr(RenderBrowser(many))
+    browser = RenderBrowser(many)
+    browser.wait()
+    text = repr(browser)
     assert len(text.splitlines()) == 8 and "… 9995 more" in text
     assert len(text) < 1000
 
 
 def test_reprs_are_short_and_text_plain_helps(fake: FakeClient) -> None:
-    for widget in (RenderPicker(fake), Gallery([]), *_panels(fake)):
+    picker = RenderPicker(fake)
+    picker.wait()
+    for widget in (picker, Gallery([]), *_panels(fake)):
         text = repr(widget)
         assert len(text.splitlines()) <= 10 and len(text) < 1000, text
         assert text.startswith(type(widget).__name__)

@@ -34,7 +34,7 @@ from gen_nb.widgets.delete import DeleteButton
 from gen_nb.widgets.layers import LayerPicker
 from gen_nb.widgets.life import RenderLife
 from gen_nb.widgets.panel import ItemView, Panel
-from gen_nb.widgets.picker import RenderPicker
+from gen_nb.widgets.picker import FIRST_WAIT, RenderPicker
 from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.publish import PublishPanel
 from gen_nb.widgets.text import render_lines
@@ -111,18 +111,20 @@ class RenderBrowser(Panel):
     ``select(render_or_id)`` selects a render; ``.value`` is it; ``.selection`` the ticked ones.
     """
 
+    client: Any
+    dest: Any
     _fallback = ("use gen_nb.renders_frame(client) to list renders and "
                  "gen_nb.download(render) to fetch one")
 
     def __init__(self, client: Any, *, engine_ids: Any = None, dest: Any = None,
-                 view: str = "List") -> None:
+                 view: str = "List", wait: float = FIRST_WAIT) -> None:
         super().__init__()
         self.add_class("gen-nb-browser")
         self.client, self.dest = client, dest
         self.render: Any = None
         self.deleted: set[str] = set()
         self._panels: dict[str, ItemView] = {}
-        self.picker = RenderPicker(client, engine_ids=engine_ids, view=view)
+        self.picker = RenderPicker(client, engine_ids=engine_ids, view=view, autoload=False)
         self.view, self.gallery = self.picker.view, self.picker.grid
         self._tabs = {tab.title: tab for tab in TABS}
         self._slots = {title: w.VBox(layout=w.Layout(width="100%")) for title in self._tabs}
@@ -131,9 +133,11 @@ class RenderBrowser(Panel):
         self.tabs.observe(self._on_tab, names="selected_index")
         self.picker.on_select(self._on_select)
         self.picker.on_check(self._on_check)
+        self.picker.on_loaded(lambda _renders: self.refresh_local_state())
         self.children = [self.picker, self.tabs]
-        self.refresh_local_state()
         self.panel(next(iter(self._tabs)))
+        self.picker.reload()  # in the background: the kernel is free while engines arrive
+        self.picker.wait(wait)  # (a small workspace is there when the widget first shows)
 
     def _summary(self) -> str:
         chosen = f", selected #{self.render.id}" if self.render is not None else ""
@@ -173,10 +177,19 @@ class RenderBrowser(Panel):
         """Select a render in the picker (and so in every panel)."""
         self.picker.select(render_or_id)
 
-    def refresh(self) -> None:
-        """Fetch the renders again, and what is known locally about them."""
-        self.picker.refresh()
-        self.refresh_local_state()
+    def reload(self) -> None:
+        """Fetch every render again (in the background), then what is known locally."""
+        self.picker.reload()
+
+    def refresh(self, engine_ids: Any = ()) -> None:
+        """Fetch again what can have changed (the engines ``engine_ids`` and those with
+        renders in flight; see :meth:`RenderPicker.refresh`), then what is known locally."""
+        if not self.picker.refresh(engine_ids):
+            self.refresh_local_state()
+
+    def wait(self, timeout: float | None = None) -> list[Any]:
+        """Wait for the renders asked for so far (scripts and tests); returns them."""
+        return self.picker.wait(timeout)
 
     def refresh_local_state(self) -> None:
         """Read the download manifest and post log again (the picker's marks)."""
@@ -205,10 +218,12 @@ class RenderBrowser(Panel):
 
     def _on_deleted(self, plan: Any) -> None:
         rid = str(plan.resource_id)
-        self.deleted.update(r.id for r in self.picker.renders
-                            if str(r.output_resource_id) == rid)
+        gone = [r for r in self.picker.renders if str(r.output_resource_id) == rid]
+        self.deleted.update(r.id for r in gone)
         self.picker.mark_deleted(self.deleted)
-        self.refresh()
+        if self.render is not None and self.render.id in self.deleted:
+            self._on_select(self.picker.value)  # every panel shows the file gone, at once
+        self.refresh({r.engine_id for r in gone})
 
     def _on_bulk_done(self, outcome: Any) -> None:
         plans = [o.value for o in outcome if hasattr(o, "render") and
@@ -223,19 +238,20 @@ class RenderBrowser(Panel):
         from gen_nb.api.models import Render
 
         old = self.render
-        self.picker.refresh(notify=False)  # the old take's new state must not steal the watch
         if generation.id not in {r.id for r in self.picker.renders} and old is not None:
             where = {k: getattr(old, k) for k in ("engine_id", "engine_title", "row_id",
                                                   "cell_id", "title")}
             self.picker.select(Render.from_generation(generation, **where))
         else:
             self.picker.select(generation.id)
+        # selected first, so the old take's new state cannot steal the watch
+        self.refresh([old.engine_id] if old is not None else ())
 
     def _on_generation_done(self, generation: Any) -> None:
         render = self.render  # the watched render changed state: show it in the list
         if render is not None and str(generation.id) == render.id and \
                 generation.status != render.status:
-            self.refresh()
+            self.refresh([render.engine_id])
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         titles = list(self._tabs)

@@ -86,6 +86,11 @@ class Message(w.HTML):
     ``detail`` shown collapsed. It wraps to the panel's width; the HTML comes from
     :func:`gen_nb.display.message_html` (escaped)."""
 
+    text: str
+    kind: str
+    detail: str | None
+    value: str  # the HTML trait
+
     def __init__(self, text: str = "", kind: str = "info", detail: str | None = None) -> None:
         super().__init__(layout=w.Layout(width="100%", max_width="100%", min_width="0"))
         self.add_class("gen-nb-message")
@@ -149,7 +154,7 @@ class Worker:
         return self.thread is not None and self.thread.is_alive()
 
     def start(self, fn: Callable[[threading.Event], Any],
-              on_result: Callable[[Any], None], on_error: Callable[[BaseException], None],
+              on_result: Callable[[Any], object], on_error: Callable[[BaseException], object],
               ) -> bool:
         """Start the work unless it is already running; returns whether it started."""
         if self.running:
@@ -172,8 +177,8 @@ class Worker:
         self.cancel_event = threading.Event()
         self.thread = None
 
-    def _run(self, fn: Callable[[threading.Event], Any], on_result: Callable[[Any], None],
-             on_error: Callable[[BaseException], None], cancel: threading.Event) -> None:
+    def _run(self, fn: Callable[[threading.Event], Any], on_result: Callable[[Any], object],
+             on_error: Callable[[BaseException], object], cancel: threading.Event) -> None:
         try:
             result = fn(cancel)
         except Exception as exc:  # shown in the widget, never lost
@@ -197,7 +202,7 @@ class Worker:
         return True
 
 
-def _guard(callback: Callable[[Any], None], value: Any) -> None:
+def _guard(callback: Callable[[Any], object], value: Any) -> None:
     try:
         callback(value)
     except Exception:  # a broken UI update must not kill the worker silently

@@ -49,6 +49,14 @@ class RenderWatcher(WorkerPanel):
     ``.generation`` the latest state, ``.error`` the last error.
     """
 
+    item: Any
+    generation_id: str | None
+    generation: Any
+    statuses: list[str]
+    engine_id: Any
+    cell_id: Any
+    _can_start: bool
+
     _fallback = "use client.wait(generation_id, on_update=print)"
 
     def __init__(self, client: Any, item: Any = None, *, engine_id: str | int | None = None,
@@ -191,8 +199,8 @@ class RenderWatcher(WorkerPanel):
         self.engine_id = engine_id if engine_id is not None else getattr(item, "engine_id", None)
         self.cell_id = cell_id if cell_id is not None else getattr(item, "cell_id", None)
         self._can_start = self.engine_id is not None and self.cell_id is not None
-        self.statuses: list[str] = []
-        self.generation: Any = None
+        self.statuses = []
+        self.generation = None
         self._final = True  # until start(): the ticker has nothing to show
         self.badge.value = ""
         self.bar.value, self.bar.bar_style = 0.0, ""
