@@ -100,3 +100,32 @@ def test_a_process_pool_works_without_live_progress(sb: Any, download_dir: Path,
     assert [r.status for r in results] == ["done"] * 3
     assert all(r.sha256 == sb.media_sha256(u) for r, u in zip(results, urls, strict=True))
     assert seen[-1].done == 3 * MiB and seen[-1].phase == "done"
+
+
+def test_a_file_planted_after_the_batch_listed_the_folder_is_never_replaced(
+        sb: Any, download_dir: Path, monkeypatch: Any) -> None:
+    """The batch lists the folder once; a file that appears after that listing (another
+    program, another process) is still never overwritten: the same bytes are accepted, other
+    bytes fail that item and stay as they were."""
+    from gen_nb.transfer import bulk
+
+    same = sb.large_media_url(5000, "same.bin", seed=3)
+    other = sb.large_media_url(6000, "other.bin", seed=4)
+    real = bulk._absent_ones
+
+    def list_then_plant(folder: Path, jobs: Any) -> set[int]:
+        found = real(folder, jobs)
+        assert len(found) == 2                       # both looked absent to the listing…
+        import urllib.request
+
+        with urllib.request.urlopen(same) as r:      # … then they appear
+            (folder / "same.bin").write_bytes(r.read())
+        (folder / "other.bin").write_bytes(b"not the render" * 10)
+        return found
+
+    monkeypatch.setattr(bulk, "_absent_ones", list_then_plant)
+    results = download_many([same, other], download_dir, progress=False)
+    assert results[0].status == "done"
+    assert results[1].status == "failed" and "does not replace it" in (results[1].error or "")
+    assert (download_dir / "other.bin").read_bytes() == b"not the render" * 10
+    assert not list(download_dir.glob("*.tmp")) and not list(download_dir.glob("*.part"))

@@ -64,24 +64,56 @@ def test_a_missing_bucket_is_a_clear_error(sb: Any, moto: Any) -> None:
                          storage_options=moto.storage_options)
 
 
-def test_etag_mismatch_is_an_integrity_error() -> None:
+def _lying_etag(fs: Any) -> None:
+    real = fs.info
+    fs.info = lambda path, **kw: {**real(path, **kw), "ETag": '"' + "0" * 32 + '"'}
+
+
+def test_an_etag_that_is_no_md5_of_ours_means_read_it_back() -> None:
+    """SSE-KMS ETags are no MD5: intact bytes pass (read back), other bytes fail."""
     import fsspec
 
     fs = fsspec.filesystem("memory")
     fs.pipe("/verify/x.bin", b"abc")
     writer = object_store.ObjectWriter(object_store.ObjectTarget(fs, "/verify/x.bin", "x"))
     writer.digests.update(memoryview(b"abc"))
-    real = fs.info
-
-    def lying(path: str, **kw: Any) -> dict:
-        return {**real(path, **kw), "ETag": '"' + "0" * 32 + '"'}
-
-    fs.info = lying  # type: ignore[method-assign]
+    _lying_etag(fs)
     try:
-        with pytest.raises(IntegrityError, match="ETag"):
+        assert object_store.verify(writer, 3, hashlib.sha256(b"abc").hexdigest()) == "0" * 32
+        fs.pipe("/verify/x.bin", b"abd")                   # the store holds other bytes
+        with pytest.raises(IntegrityError, match="reading the object back gives sha256"):
             object_store.verify(writer, 3, hashlib.sha256(b"abc").hexdigest())
     finally:
         del fs.info
+        fs.rm("/verify", recursive=True)
+
+
+def test_a_small_object_is_one_put_checked_by_its_answer(sb: Any, moto: Any) -> None:
+    import logging
+
+    calls: list[str] = []
+
+    class Calls(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            message = record.getMessage()
+            if message.startswith("CALL: "):
+                calls.append(message.split()[1].rstrip(","))
+
+    bucket = moto.bucket("gen-nb-one-put")
+    url = sb.large_media_url(300_000, "small.bin", seed=7)
+    handler, log = Calls(), logging.getLogger("s3fs")
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        result = gen_nb.stream_to(url, f"s3://{bucket}/a/small.bin", progress=False,
+                                  storage_options=moto.storage_options)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    assert calls == ["put_object"], calls            # no multipart, no HEAD afterwards
+    assert result.etag == hashlib.md5(moto.s3fs().cat(f"{bucket}/a/small.bin")).hexdigest()
+    assert result.sha256 == sb.media_sha256(url)
 
 
 def test_part_digests_match_s3_multipart_etags() -> None:

@@ -104,3 +104,20 @@ def test_a_rerun_that_skips_everything_reuses_the_connection(
     again = gen_nb.download_many(urls, download_dir, max_workers=1, progress=False)
     assert [r.status for r in again] == ["skipped"] * FILES
     assert len(connects) <= 1, connects
+
+
+@pytest.mark.parametrize("size", [64 << 10, 2 * MiB])
+def test_streams_to_object_storage_share_one_connection(server: KeepAliveServer,
+                                                        connects: Connects, size: int) -> None:
+    import fsspec
+
+    urls = _urls(server, size, f"st{size}-")
+    fs = fsspec.filesystem("memory")
+    try:
+        for i, url in enumerate(urls):
+            result = gen_nb.stream_to(url, f"memory://conn-{size}/f{i}.bin", progress=False)
+            expected = hashlib.sha256(body(f"st{size}-{i:02d}.bin", size + i)).hexdigest()
+            assert result.sha256 == expected and result.bytes == size + i
+        assert len(connects) == 1, connects
+    finally:
+        fs.rm(f"/conn-{size}", recursive=True)

@@ -26,7 +26,8 @@ import sys
 import threading
 import time
 import types
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from gen_nb.api.errors import UsageError
@@ -42,12 +43,16 @@ from gen_nb.export.destinations import (
 from gen_nb.export.naming import DEFAULT_TEMPLATE, FIELDS, check_template, path_for, unique_paths
 from gen_nb.export.refresh import Refresher
 from gen_nb.export.report import ExportReport, ExportResult
-from gen_nb.export.runner import DestSpec, Moved, Plan, move_one, result_of, run_on_threads
+from gen_nb.export.runner import DestSpec, Moved, Plan, move_one, result_of
 from gen_nb.export.selection import ExportItem, Filters, items_from, select
 from gen_nb.transfer import on_dask
 from gen_nb.transfer.aggregate import Aggregate
+from gen_nb.transfer.files import destination_error
+from gen_nb.transfer.governor import Governor
 from gen_nb.transfer.manifest import Record
+from gen_nb.transfer.on_threads import run_on_threads
 from gen_nb.transfer.progress import Progress, make_sink
+from gen_nb.transfer.task import fsync_folder
 
 __all__ = ["DEFAULT_TEMPLATE", "FIELDS", "ExportItem", "ExportReport", "ExportResult", "export",
            "select"]
@@ -167,8 +172,12 @@ def _dry_run(todo: list[Plan], options: TransferOptions) -> list[ExportResult]:
 def _move(todo: list[Plan], dest: Destination, options: TransferOptions, workers: int,
           executor: Any, progress: Any, cancel: threading.Event | None,
           refresher: Refresher) -> list[ExportResult]:
+    folders: list[Path] = []
     if isinstance(dest, LocalDestination):
-        spec = DestSpec(local_root=str(dest.root))
+        on_threads = executor is None
+        if on_threads:  # made here one by one: 16 threads adding entries to one parent
+            folders = _make_folders(dest, todo)  # folder would wait on each other
+        spec = DestSpec(local_root=str(dest.root), folders_ready=on_threads)
     else:
         assert isinstance(dest, ObjectDestination)
         spec = DestSpec(url=dest.url, storage_options=tuple(sorted(dest.storage_options.items())))
@@ -193,15 +202,35 @@ def _move(todo: list[Plan], dest: Destination, options: TransferOptions, workers
         aggregate.item_finished()
         return None
 
+    options = options.replace(progress=False)   # one bar: the aggregate
     jobs = [(index, move_one, (plan, spec, options)) for index, plan in enumerate(todo)]
     if executor is not None:
         on_dask.run_on_dask(executor, jobs, aggregate, cancel, on_done)
     else:
-        run_on_threads(jobs, workers, aggregate, cancel, on_done)
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="gen_nb-export") as pool:
+                run_on_threads(pool, jobs, cancel, on_done, progress_for=aggregate.child,
+                               governor=Governor(workers))
+        finally:
+            if options.fsync:   # once per folder, not after every file
+                for folder in folders:
+                    fsync_folder(folder)
     done = [r if r is not None else _not_moved(todo[i], None).result
             for i, r in enumerate(results)]
     aggregate.finish([r.status for r in done], cancel)
     return done
+
+
+def _make_folders(dest: LocalDestination, todo: list[Plan]) -> list[Path]:
+    """Every folder the planned files go to, created (parents first); the root last."""
+    wanted = sorted({dest.path_of(plan.path).parent for plan in todo},
+                    key=lambda folder: len(folder.parts))
+    for folder in wanted:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise destination_error(exc, folder, "create the folder") from exc
+    return [*reversed(wanted), dest.root] if dest.root not in wanted else list(reversed(wanted))
 
 
 def _not_moved(plan: Plan, outcome: Any) -> Moved:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,10 @@ from gen_nb.api.redact import redact_url
 from gen_nb.api.settings import TransferOptions
 from gen_nb.export.report import ExportResult
 from gen_nb.export.selection import ExportItem
-from gen_nb.transfer.aggregate import Aggregate
 from gen_nb.transfer.manifest import Record, record_for
-from gen_nb.transfer.on_dask import Job, OnDone
 from gen_nb.transfer.progress import Progress, ProgressState
 
-__all__ = ["DestSpec", "Moved", "Plan", "move_one", "result_of", "run_on_threads"]
+__all__ = ["DestSpec", "Moved", "Plan", "move_one", "result_of"]
 
 log = logging.getLogger("gen_nb")
 EXPIRED = (401, 403, 410)
@@ -52,6 +49,7 @@ class DestSpec:
     local_root: str | None = None
     url: str | None = None
     storage_options: tuple[tuple[str, Any], ...] = ()
+    folders_ready: bool = False   # the driver made every folder and flushes them at the end
 
 
 @dataclass(frozen=True)
@@ -76,19 +74,33 @@ def _http_status(exc: BaseException) -> int | None:
     return cause.status if isinstance(cause, APIError) else None
 
 
-def move_one(plan: Plan, dest: DestSpec, options: TransferOptions,
-             sink: Callable[[ProgressState], Any] | None,
+ProgressHandle = Progress | Callable[[ProgressState], Any] | None
+
+
+def move_one(plan: Plan, dest: DestSpec, options: TransferOptions, progress: ProgressHandle,
              cancel: threading.Event | None) -> Moved:
-    """Move one planned file (see the module docstring); never raises."""
+    """Move one planned file (see the module docstring); never raises. ``progress``: this
+    file's Progress (threads: the aggregate's child), or a callback taking ProgressState (a
+    Dask worker's), or None. ``options`` should say ``progress=False`` (the caller's one
+    bar is the aggregate)."""
     started = time.monotonic()
     if cancel is not None and cancel.is_set():
         return Moved(result_of(plan, started, status="cancelled", error="cancelled before it "
-                             "started"))
-    opts = options.replace(overwrite=plan.overwrite or options.overwrite, progress=False)
+                               "started"))
+    opts = options.replace(overwrite=True) if plan.overwrite and not options.overwrite \
+        else options
     try:
         if dest.local_root is not None:
-            return Moved(_download(plan, Path(dest.local_root), opts, sink, cancel, started))
-        return _stream(plan, dest, opts, sink, cancel, started)
+            reporter = progress if isinstance(progress, Progress) else \
+                Progress(progress, interval=0)
+            return Moved(_download(plan, Path(dest.local_root), opts, reporter, cancel,
+                                   started, dest.folders_ready))
+        if isinstance(progress, Progress):
+            child = progress
+            return _stream(plan, dest, opts,
+                           lambda state: child.update(done=state.done, total=state.total),
+                           cancel, started)
+        return _stream(plan, dest, opts, progress, cancel, started)
     except DownloadCancelled as exc:
         return Moved(result_of(plan, started, status="cancelled", error=str(exc)))
     except GenError as exc:
@@ -97,21 +109,21 @@ def move_one(plan: Plan, dest: DestSpec, options: TransferOptions,
     except Exception as exc:  # a bug or a library surprise: reported, never lost
         log.info("gen_nb: exporting %s failed", plan.path, exc_info=True)
         return Moved(result_of(plan, started, status="failed",
-                             error=f"{type(exc).__name__}: {exc}"))
+                               error=f"{type(exc).__name__}: {exc}"))
 
 
-def _download(plan: Plan, root: Path, options: TransferOptions,
-              sink: Callable[[ProgressState], Any] | None, cancel: threading.Event | None,
-              started: float) -> ExportResult:
+def _download(plan: Plan, root: Path, options: TransferOptions, reporter: Progress,
+              cancel: threading.Event | None, started: float,
+              folders_ready: bool) -> ExportResult:
     from gen_nb.transfer.downloader import Source, download_to
     from gen_nb.transfer.plan import Target
 
     target = Target(root.joinpath(*plan.path.split("/")))
     source = Source(plan.item.url, None, plan.item.about())
-    done = download_to(source, target, Progress(sink, interval=0), options, cancel=cancel,
-                       record_root=root)
+    done = download_to(source, target, reporter, options, cancel=cancel, record_root=root,
+                       in_batch=folders_ready)
     return result_of(plan, started, status="skipped" if done.skipped else "done",
-                   bytes=done.bytes, sha256=done.sha256)
+                     bytes=done.bytes, sha256=done.sha256)
 
 
 def _stream(plan: Plan, dest: DestSpec, options: TransferOptions,
@@ -128,47 +140,3 @@ def _stream(plan: Plan, dest: DestSpec, options: TransferOptions,
                                 about=plan.item.about()), dest_etag=sent.etag)
     return Moved(result_of(plan, started, status="done", bytes=sent.bytes, sha256=sent.sha256),
                  record)
-
-
-def run_on_threads(jobs: Sequence[Job], workers: int, aggregate: Aggregate,
-                   cancel: threading.Event | None, on_done: OnDone) -> None:
-    """Run every job ``(index, fn, args)`` as ``fn(*args, sink, cancel)`` on ``workers``
-    threads, the same jobs :func:`gen_nb.transfer.on_dask.run_on_dask` takes. Each finished
-    job is handed to ``on_done(index, outcome)`` by its own done-callback (which may give back
-    ``(fn, args)`` to run again for the index: an expired URL, refreshed); the calling thread
-    only wakes every 0.2 s to look at ``cancel``."""
-    left = [len(jobs)]
-    lock, finished = threading.Lock(), threading.Event()
-    futures: set[Future[Any]] = set()
-    if not jobs:
-        return
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="gen_nb-export") as pool:
-
-        def submit(index: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-            future = pool.submit(fn, *args, aggregate.sink(index), cancel)
-            with lock:
-                futures.add(future)
-            future.add_done_callback(lambda f: collected(f, index))
-
-        def collected(future: Future[Any], index: int) -> None:
-            with lock:
-                futures.discard(future)
-            outcome = CancelledError() if future.cancelled() else \
-                future.exception() or future.result()
-            again = on_done(index, outcome)
-            if again is not None:
-                submit(index, *again)
-                return
-            with lock:
-                left[0] -= 1
-                if not left[0]:
-                    finished.set()
-
-        for job in jobs:
-            submit(*job)
-        while not finished.wait(0.2):
-            if cancel is not None and cancel.is_set():
-                with lock:
-                    waiting = list(futures)
-                for future in waiting:
-                    future.cancel()     # not begun: on_done hears CancelledError

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import posixpath
-import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +47,10 @@ class ExportItem:
 
     @property
     def ext(self) -> str:
-        return posixpath.splitext(urllib.parse.urlsplit(self.url).path)[1]
+        """The URL path's extension (``.mp4``), or empty."""
+        rest = self.url.split("#", 1)[0].split("?", 1)[0]
+        path = rest.split("://", 1)[-1].partition("/")[2]   # past the scheme and host
+        return posixpath.splitext(path)[1]
 
     def fields(self) -> dict[str, Any]:
         """The naming template's fields for this item."""

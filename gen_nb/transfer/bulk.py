@@ -16,14 +16,13 @@ items that have not started.
 
 from __future__ import annotations
 
-import collections
-import functools
+import asyncio
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,8 @@ from gen_nb.transfer.downloader import Source, download_to, source_of
 from gen_nb.transfer.files import destination_error
 from gen_nb.transfer.governor import Governor
 from gen_nb.transfer.headers import split_url
+from gen_nb.transfer.on_dask import OnDone
+from gen_nb.transfer.on_threads import run_on_threads
 from gen_nb.transfer.plan import Target, file_name_for, unique_names
 from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 from gen_nb.transfer.results import TransferResult
@@ -54,11 +55,13 @@ def _result(src: str, started: float, *, status: str, path: Path | None = None,
                           error=error)
 
 
-def _run_one(source: Source, path: Path, options: TransferOptions, reporter: Progress | None,
-             cancel: threading.Event | None, in_batch: bool = False) -> TransferResult:
+def _run_one(source: Source, path: Path, options: TransferOptions, in_batch: bool,
+             absent: bool, reporter: Progress | None,
+             cancel: threading.Event | None) -> TransferResult:
     """Download one item and describe the outcome (never raises). Picklable for executors.
     ``in_batch``: a thread of this process (the folder exists and is flushed at the end;
-    another process — a Dask worker, maybe on another machine — makes and flushes it)."""
+    another process — a Dask worker, maybe on another machine — makes and flushes it).
+    ``absent``: the batch's listing of the folder saw nothing of this file."""
     started = time.monotonic()
     if cancel is not None and cancel.is_set():
         return _result(redact_url(source.url), started, status="cancelled",
@@ -66,7 +69,7 @@ def _run_one(source: Source, path: Path, options: TransferOptions, reporter: Pro
     try:
         target = Target(path if isinstance(path, Path) else Path(path))
         result = download_to(source, target, reporter or Progress(None), options,
-                             cancel=cancel, in_batch=in_batch)
+                             cancel=cancel, in_batch=in_batch, known_absent=absent)
     except DownloadCancelled as exc:
         return _result(redact_url(source.url), started, status="cancelled", error=str(exc))
     except Exception as exc:
@@ -115,15 +118,22 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     sink = make_sink(progress, f"{len(items)} files", opts.progress)
     aggregate = Aggregate(Progress(sink), len(items))
     if executor is not None and on_dask.is_dask(executor):
-        _run_on_dask(executor, jobs, opts, cancel, aggregate, results)
+        on_dask.run_on_dask(executor, [(index, _dask_one, (source, path, opts))
+                                       for index, source, path in jobs],
+                            aggregate, cancel, _collector(jobs, aggregate, results, True))
         final = [r or _result("?", started, status="failed", error="not run") for r in results]
         aggregate.finish([r.status for r in final], cancel)
         return final
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers, thread_name_prefix="gen_nb-dl")
+    live = isinstance(pool, ThreadPoolExecutor)  # a process pool takes no Progress or Event
+    absent = _absent_ones(folder, jobs) if live else set()
     try:
-        _run_all(pool, jobs, opts, cancel, aggregate, results,
-                 Governor(max_workers) if own else None)
+        run_on_threads(pool, [(index, _run_one, (source, path, opts, live, index in absent))
+                              for index, source, path in jobs],
+                       cancel, _collector(jobs, aggregate, results, not live),
+                       progress_for=aggregate.child if live else lambda _i: None,
+                       governor=Governor(max_workers) if own else None, share_cancel=live)
     finally:
         if own:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -132,6 +142,27 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     final = [r or _result("?", started, status="failed", error="not run") for r in results]
     aggregate.finish([r.status for r in final], cancel)
     return final
+
+
+def _absent_ones(folder: Path, jobs: list[tuple[int, Source, Path]]) -> set[int]:
+    """The jobs whose file, ``.part`` and ``.lock`` are not in ``folder`` now (one listing
+    instead of three ``lstat`` a file); a path asked for twice counts for its first job
+    only (the second finds the first's file)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = {entry.name for entry in entries}
+    except OSError:
+        return set()
+    found: set[int] = set()
+    taken: set[str] = set()
+    for index, _source, path in jobs:
+        name = path.name
+        if name in taken:
+            continue
+        taken.add(name)
+        if name not in names and f"{name}.part" not in names and f"{name}.lock" not in names:
+            found.add(index)
+    return found
 
 
 def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | None],
@@ -151,139 +182,31 @@ def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | No
             for (index, source), name in zip(resolved, names, strict=True)]
 
 
-def _run_all(pool: Executor, jobs: list[tuple[int, Source, Path]], options: TransferOptions,
-             cancel: threading.Event | None, aggregate: Aggregate,
-             results: list[TransferResult | None], governor: Governor | None = None) -> None:
-    """Run every job; each finished one is collected by its own done-callback (on the thread
-    that ran it), so the calling thread only wakes every 0.2 s to look at ``cancel`` — not
-    once per file, which on 2 cores cost every worker a GIL hand-over per file. With a
-    ``governor`` (gen_nb's own pool) jobs start as earlier ones finish, at most its limit
-    at a time; otherwise all are submitted at once."""
-    live = isinstance(pool, ThreadPoolExecutor)
-    batch = _Batch(len(jobs), aggregate, results, live)
-    feeder = _Feeder(pool, jobs, options, cancel if live else None, batch, governor)
-    feeder.fill()
-    stopped = False
-    while not batch.done.wait(0.2):
-        if not stopped and cancel is not None and cancel.is_set():
-            stopped = True
-            feeder.cancel_started()
-
-
-class _Feeder:
-    """Submits jobs to the pool, keeping at most ``governor.limit`` of them running."""
-
-    def __init__(self, pool: Executor, jobs: list[tuple[int, Source, Path]],
-                 options: TransferOptions, cancel: threading.Event | None, batch: _Batch,
-                 governor: Governor | None) -> None:
-        self._pool, self._pending = pool, collections.deque(jobs)
-        self._options, self._cancel, self._batch = options, cancel, batch
-        self._governor, self._futures = governor, list[Future[TransferResult]]()
-        self._running = 0
-        self._lock = threading.Lock()
-        self._filling = threading.local()
-
-    def fill(self) -> None:
-        """Start jobs up to the limit (a callback fired inside this loop only counts down)."""
-        self._filling.on = True
-        try:
-            while (job := self._next()) is not None:
-                self._start(*job)
-        finally:
-            self._filling.on = False
-
-    def _next(self) -> tuple[int, Source, Path] | None:
-        with self._lock:
-            limit = self._governor.limit if self._governor is not None else len(self._pending)
-            if not self._pending or (self._governor is not None and self._running >= limit):
-                return None
-            self._running += 1
-            return self._pending.popleft()
-
-    def _start(self, index: int, source: Source, path: Path) -> None:
-        live = self._batch.live
-        child = self._batch.aggregate.child(index) if live else None
-        future = self._pool.submit(_run_one, source, path, self._options, child, self._cancel,
-                                   live)
-        self._futures.append(future)
-        future.add_done_callback(functools.partial(self._finished, index=index, url=source.url))
-
-    def _finished(self, future: Future[TransferResult], index: int, url: str) -> None:
-        try:
-            result = self._batch.collect(future, index, url)
-            if self._governor is not None:
-                self._governor.observe(result.seconds)
-        finally:
-            with self._lock:
-                self._running -= 1
-            if not getattr(self._filling, "on", False):
-                self.fill()
-
-    def cancel_started(self) -> None:
-        """Cancel submitted jobs that have not begun (the rest see ``cancel`` themselves)."""
-        for future in list(self._futures):
-            future.cancel()
-
-
-class _Batch:
-    """Collects finished items into ``results``; ``done`` is set when all are in."""
-
-    def __init__(self, count: int, aggregate: Aggregate, results: list[TransferResult | None],
-                 live: bool) -> None:
-        self.left, self.aggregate, self.results, self.live = count, aggregate, results, live
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-        if not count:
-            self.done.set()
-
-    def collect(self, future: Future[TransferResult], index: int, url: str
-                ) -> TransferResult:
-        result = _collect(future, url)
-        try:
-            self.results[index] = result
-            if not self.live and result.status in ("done", "skipped"):
-                self.aggregate.add_bytes(index, result.bytes)
-            self.aggregate.item_finished()
-        finally:
-            with self._lock:
-                self.left -= 1
-                if not self.left:
-                    self.done.set()
-        return result
-
-
-def _collect(future: Future[TransferResult], url: str) -> TransferResult:
-    if future.cancelled():
-        return _result(redact_url(url), time.monotonic(), status="cancelled",
-                       error="cancelled before it started")
-    try:
-        return future.result()
-    except Exception as exc:  # an executor-level failure (e.g. a worker process died)
-        return _result(redact_url(url), time.monotonic(), status="failed",
-                       error=f"{type(exc).__name__}: {exc}")
-
-
 def _dask_one(source: Source, path: Path, options: TransferOptions,
               sink: Callable[[ProgressState], None], cancel: threading.Event) -> TransferResult:
-    """One item in a Dask worker (see :func:`gen_nb.transfer.on_dask.remote_call`)."""
-    return _run_one(source, path, options, Progress(sink, interval=0), cancel)
+    """One item in a Dask worker (see :func:`gen_nb.transfer.on_dask.remote_batch`)."""
+    return _run_one(source, path, options, False, False, Progress(sink, interval=0), cancel)
 
 
-def _run_on_dask(executor: Any, jobs: list[tuple[int, Source, Path]], options: TransferOptions,
-                 cancel: threading.Event | None, aggregate: Aggregate,
-                 results: list[TransferResult | None]) -> None:
+def _collector(jobs: list[tuple[int, Source, Path]], aggregate: Aggregate,
+               results: list[TransferResult | None], count_on_finish: bool) -> OnDone:
+    """The ``on_done`` of a batch: each item's TransferResult (a task that failed or never
+    ran becomes a failed or cancelled one) into ``results`` and the aggregate.
+    ``count_on_finish``: add a finished item's bytes (where no live counts came, or a
+    skipped file sent none)."""
     urls = {index: source.url for index, source, _ in jobs}
 
     def on_done(index: int, outcome: Any) -> None:
         if isinstance(outcome, TransferResult):
-            results[index] = outcome
-            if outcome.status in ("done", "skipped"):
-                aggregate.add_bytes(index, outcome.bytes)  # a skipped file sends no counts
-        else:
-            results[index] = _result(redact_url(urls[index]), time.monotonic(), status="failed",
-                                     error=f"the Dask task failed: {type(outcome).__name__}: "
-                                           f"{outcome}")
+            result = outcome
+        elif isinstance(outcome, CancelledError | asyncio.CancelledError):
+            result = _result(redact_url(urls[index]), time.monotonic(), status="cancelled",
+                             error="cancelled before it started")
+        else:   # an executor-level failure (a worker process died, a task lost)
+            result = _result(redact_url(urls[index]), time.monotonic(), status="failed",
+                             error=f"{type(outcome).__name__}: {outcome}")
+        results[index] = result
+        if count_on_finish and result.status in ("done", "skipped"):
+            aggregate.add_bytes(index, result.bytes)
         aggregate.item_finished()
-
-    on_dask.run_on_dask(executor, [(index, _dask_one, (source, path, options))
-                                   for index, source, path in jobs], aggregate, cancel, on_done)
+    return on_done

@@ -149,11 +149,12 @@ def download(src: Any, dest: str | os.PathLike[str] | None = None, *,
 def download_to(source: Source, target: Target, reporter: Progress, options: TransferOptions,
                 *, cancel: threading.Event | None = None,
                 expected_sha256: str | None = None, in_batch: bool = False,
-                record_root: Path | None = None) -> DownloadResult:
+                record_root: Path | None = None, known_absent: bool = False) -> DownloadResult:
     """:func:`download` after the source and target are resolved. ``in_batch``: one item of
     a :func:`~gen_nb.download_many` in this process, which made the folder and flushes it
     once at the end (with ``fsync``) instead of after every file. ``record_root``: the
-    folder whose manifest records the file (an export's root; default: the file's folder)."""
+    folder whose manifest records the file (an export's root; default: the file's folder).
+    ``known_absent``: see :class:`~gen_nb.transfer.task.DownloadTask`."""
     started = time.monotonic()
     try:
         if not in_batch:
@@ -163,7 +164,8 @@ def download_to(source: Source, target: Target, reporter: Progress, options: Tra
     task = DownloadTask(url=source.url, target=target, progress=reporter,
                         session=shared_session(), options=options, cancel=cancel,
                         expected_sha256=expected_sha256, about=dict(source.about),
-                        flush_folder=not in_batch, record_root=record_root)
+                        flush_folder=not in_batch, record_root=record_root,
+                        known_absent=known_absent)
 
     def attempt() -> DownloadResult:
         try:
@@ -187,7 +189,7 @@ def _download(task: DownloadTask, started: float) -> DownloadResult:
     runs under the destination's lock."""
     options = task.options
     with CLAIMS.hold(task.target.path, timeout=options.lock_timeout, cancel=task.cancel):
-        if options.segments <= 1 and nothing_there(task.target):
+        if options.segments <= 1 and (task.known_absent or nothing_there(task.target)):
             got = fetch(task)
             if isinstance(got, Outcome):
                 return _result(task, got, started)

@@ -4,11 +4,17 @@
 The filesystem's own writer does the multipart upload (``block_size`` bytes per part: memory
 stays at about one part). The object appears under its name only when complete: the file is
 opened with ``autocommit=False`` where the filesystem supports it and committed after the last
-byte; on any error it is discarded (an S3 multipart upload is aborted). Afterwards
-:func:`verify` compares the stored size, and the store's checksum where it gives one: an S3
-ETag is the MD5 of the object (one part) or the MD5 of the parts' MD5s with ``-N``, which
-:class:`PartDigests` computes while the bytes go by; ``reread=True`` reads the object back
-and compares its sha256.
+byte; on any error it is discarded (an S3 multipart upload is aborted). An object whose
+announced size fits in one part is gathered in memory (at most that part) and written with
+one ``pipe_file`` — one PUT on S3, where the writer would spend four requests (create, part,
+complete and the check) — and is just as whole-or-nothing.
+
+Afterwards :func:`verify` compares the stored size, and the store's checksum where it gives
+one: an S3 ETag is the MD5 of the object (one part) or the MD5 of the parts' MD5s with ``-N``,
+which :class:`PartDigests` computes while the bytes go by (the PUT's own answer carries it, so
+a one-PUT object needs no extra request). An ETag that is not such an MD5 (S3 with SSE-KMS, some
+other stores) is not taken as a mismatch: the object is then read back and its sha256
+compared. ``reread=True`` always reads it back.
 
 fsspec and the storage libraries (s3fs, gcsfs, adlfs) are optional extras, imported here only
 when such a destination is used.
@@ -115,21 +121,24 @@ class ObjectWriter:
     """Bytes into one object: ``write`` pieces, then ``finish`` (commit) or ``abandon``."""
 
     target: ObjectTarget
+    size: int | None = None   # announced by the source: one part or less goes as one PUT
     digests: PartDigests = field(init=False)
     handle: Any = field(init=False, default=None)
     autocommit: bool = field(init=False, default=True)
+    gathered: bytearray | None = field(init=False, default=None)
+    answer: Any = field(init=False, default=None)   # what pipe_file returned (S3: with ETag)
 
     def __post_init__(self) -> None:
         self.digests = PartDigests(self.target.block_size)
 
     def open(self) -> None:
         fs, path = self.target.fs, self.target.path
-        parent = path.rsplit("/", 1)[0] if "/" in path else ""
-        protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
-        if parent and {"file", "local"} & set(protocols):
-            # local folders are made; buckets never are (a typo must not create one)
-            with contextlib.suppress(OSError):
-                fs.makedirs(parent, exist_ok=True)
+        if self.size is not None and self.size <= self.target.block_size and \
+                hasattr(fs, "pipe_file"):
+            self.gathered = bytearray()
+            self._make_parent()
+            return
+        self._make_parent()
         try:
             self.handle = fs.open(path, "wb", block_size=self.target.block_size,
                                   autocommit=False)
@@ -137,8 +146,23 @@ class ObjectWriter:
         except (TypeError, NotImplementedError, ValueError):
             self.handle = fs.open(path, "wb", block_size=self.target.block_size)
 
+    def _make_parent(self) -> None:
+        fs, path = self.target.fs, self.target.path
+        parent = path.rsplit("/", 1)[0] if "/" in path else ""
+        protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+        if parent and {"file", "local"} & set(protocols):
+            # local folders are made; buckets never are (a typo must not create one)
+            with contextlib.suppress(OSError):
+                fs.makedirs(parent, exist_ok=True)
+
     def write(self, view: memoryview) -> None:
         self.digests.update(view)
+        if self.gathered is not None:
+            if len(self.gathered) + len(view) > self.target.block_size:
+                raise TransferError(f"{self.target.shown}: the source sent more than the "
+                                    f"{self.size:,} bytes it announced.")
+            self.gathered += view
+            return
         while view:
             written = self.handle.write(view)
             if written is None or written >= len(view):
@@ -146,12 +170,17 @@ class ObjectWriter:
             view = view[written:]
 
     def finish(self) -> None:
+        if self.gathered is not None:
+            self.answer = self.target.fs.pipe_file(self.target.path, bytes(self.gathered))
+            self.gathered = None
+            return
         self.handle.close()
         if not self.autocommit:
             self.handle.commit()
 
     def abandon(self) -> None:
         """Drop what was written (abort a multipart upload); the name gets nothing."""
+        self.gathered = None        # (a one-PUT object was never sent)
         if self.handle is None:
             return
         discard = getattr(self.handle, "discard", None)
@@ -176,23 +205,28 @@ def _etag_of(info: dict[str, Any]) -> str | None:
 def verify(writer: ObjectWriter, size: int, sha256: str, reread: bool = False) -> str | None:
     """Check the stored object against what was sent; returns the store's ETag (if any).
 
-    IntegrityError when the size differs, the ETag has the S3 shape but matches neither
-    digest, or (with ``reread``) the object's sha256 differs.
+    IntegrityError when the stored size differs, or when the object read back has another
+    sha256 (read back with ``reread``, or when its ETag is not an MD5 of the bytes sent).
     """
     target = writer.target
-    try:
-        info = target.fs.info(target.path)
-    except Exception as exc:
-        raise TransferError(f"The upload to {target.shown} finished but the object cannot be "
-                            f"read back ({type(exc).__name__}: {exc}).") from exc
-    stored = info.get("size")
-    if stored is not None and stored != size:
-        raise IntegrityError(f"{target.shown} holds {stored:,} bytes after the upload, not "
-                             f"{size:,}; upload it again.")
-    etag = _etag_of(info)
-    if etag and re.fullmatch(r"[0-9a-f]{32}(-\d+)?", etag) and etag not in writer.digests.etags():
-        raise IntegrityError(f"{target.shown}: the store's checksum (ETag {etag}) does not "
-                             "match the bytes sent; upload it again.")
+    answered = _etag_of(writer.answer) if isinstance(writer.answer, dict) else None
+    etag: str | None = answered
+    if answered is not None and answered in writer.digests.etags():
+        pass                  # the PUT's answer names these very bytes: nothing to ask
+    else:
+        try:
+            info = target.fs.info(target.path)
+        except Exception as exc:
+            raise TransferError(f"The upload to {target.shown} finished but the object cannot "
+                                f"be read back ({type(exc).__name__}: {exc}).") from exc
+        stored = info.get("size")
+        if stored is not None and stored != size:
+            raise IntegrityError(f"{target.shown} holds {stored:,} bytes after the upload, not "
+                                 f"{size:,}; upload it again.")
+        etag = _etag_of(info)
+        if etag and re.fullmatch(r"[0-9a-f]{32}(-\d+)?", etag) and \
+                etag not in writer.digests.etags():
+            reread = True     # not an MD5 of ours (SSE-KMS…) or other bytes: read it back
     if reread:
         digest = hashlib.sha256()
         with target.fs.open(target.path, "rb", block_size=target.block_size) as handle:

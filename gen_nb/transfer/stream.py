@@ -37,6 +37,7 @@ from gen_nb.transfer.body import BodyReader, ReadInterrupted, fill
 from gen_nb.transfer.downloader import source_of
 from gen_nb.transfer.hashing import HashPipe
 from gen_nb.transfer.headers import header
+from gen_nb.transfer.lean import lean_get
 from gen_nb.transfer.object_store import (
     ObjectTarget,
     ObjectWriter,
@@ -51,6 +52,7 @@ from gen_nb.transfer.remote import (
     TransferRetry,
     check_cancel,
     raise_for_answer,
+    release_small,
     shared_session,
     transfer_deadline,
     watch_cancel,
@@ -118,6 +120,7 @@ class _SourceBody:
         if self.length is not None and self.count != self.length:
             raise _Abort(ReadInterrupted(f"the source ended after {self.count} of "
                                          f"{self.length} bytes"))
+        reader.release()    # all of it read: the connection goes back for the next file
 
 
 class _SizedSourceBody(_SourceBody):
@@ -219,8 +222,7 @@ class _StreamCopy:
             check_cancel(self.cancel, self.what)
             self.deadline.check()
             try:
-                response = self.session.get(self.url, headers=IDENTITY, stream=True,
-                                            timeout=self._timeout())
+                response = lean_get(self.session, self.url, IDENTITY, self._timeout())
             except NETWORK_ERRORS as exc:
                 self.retrier.pause(type(exc).__name__, cause=exc)
                 continue
@@ -229,7 +231,8 @@ class _StreamCopy:
                 self.source_last_modified = header(response.headers, "Last-Modified")
                 return response
             if retryable_status(response.status_code):
-                response.close()
+                if not release_small(response):   # a short error page: keep the connection
+                    response.close()
                 self.retrier.pause(f"the source answered HTTP {response.status_code}",
                                    _retry_after(response.headers.get("Retry-After")))
                 continue
@@ -300,7 +303,7 @@ class _StreamCopy:
 
     def _send_object(self, body: _SourceBody, target: ObjectTarget) -> tuple[int, str | None]:
         """The bytes into an fsspec object (committed only when complete)."""
-        writer = ObjectWriter(target)
+        writer = ObjectWriter(target, body.length)
         try:
             writer.open()
             for view in body:

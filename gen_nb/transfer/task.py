@@ -49,7 +49,9 @@ class DownloadTask:
     ``flush_folder``: with ``fsync``, flush the folder after the file is in place (a batch
     flushes it once at the end instead: :func:`fsync_folder`). ``record_root``: the folder
     whose manifest records the file (an export's root; the target may be in a subfolder),
-    else the target's own folder.
+    else the target's own folder. ``known_absent``: a batch listed the folder just before and
+    saw neither the file nor its ``.part`` or ``.lock`` (so no ``lstat`` of the three; one
+    that appears meanwhile is still never replaced: see :func:`move_into_place`).
     """
 
     url: str
@@ -62,6 +64,7 @@ class DownloadTask:
     about: dict[str, Any] = field(default_factory=dict)
     flush_folder: bool = True
     record_root: Path | None = None
+    known_absent: bool = False
     what: str = field(init=False, default="")
     shown: str = field(init=False, default="")
     deadline: Deadline = field(init=False)
