@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import urllib.parse
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+# the session runs as on a platform without fcntl, xattrs, fadvise, pwrite, O_NOFOLLOW (conftest.py)
+SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"
 
 # a copy of the spec's gen-api-examples.json, so the tests run on a clean clone
 EXAMPLES_PATH = Path(__file__).parent / "data" / "gen-api-examples.json"

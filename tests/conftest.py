@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from _dask import dask_cluster  # noqa: F401  (the Dask fixture, for every test module)
 from _moto import moto  # noqa: F401  (the S3 server fixture, for every test module)
+from _support import SIMULATED
 
-SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"
 _POSIX_EXTRAS = ("setxattr", "getxattr", "posix_fadvise", "posix_fallocate", "pwrite", "preadv",
                  "O_NOFOLLOW")
 
@@ -34,6 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     return "simulated platform: no fcntl, xattrs, fadvise, fallocate, pwrite, preadv, " \
         "O_NOFOLLOW" if SIMULATED else None
+
+# --doctest-modules would import this file a second time as a module named "conftest",
+# which clashes with the other conftest.py (pytest 9); it has no doctests
+collect_ignore = ["conftest.py"]
 
 _GEN_VARS = ("GEN_API_KEY", "GEN_AGENT_ID", "GEN_API_BASE_URL", "GEN_ENGINE_PREFIX")
 

@@ -7,7 +7,8 @@ Fixtures:
   (``<root>/downloads``, so Lab can link the finished files).
 - ``page``: a fresh browser page; a screenshot lands in test-artifacts/screenshots/ when the
   test ends (``<test>-failed.png`` or ``<test>-final.png``).
-Helpers live in ``tests/browser/lab_driver.py`` (open a notebook, run all cells, wait for widgets).
+Helpers live in ``tests/browser/lab_driver.py`` (open a notebook, run all cells, wait for widgets,
+``require`` a front end).
 
 Where /usr/bin/chromium, playwright, notebook or voila is missing the tests skip, except under
 CI (``CI`` set), where they fail: CI must never pass by not running the browser test.
@@ -22,7 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_driver import SCREENSHOTS, LabServer, screenshot, start_lab
+from lab_driver import SCREENSHOTS, LabServer, screenshot, start_lab, unavailable
+
+# --doctest-modules would import this file a second time as a module named "conftest",
+# which clashes with the other conftest.py (pytest 9); it has no doctests
+collect_ignore = ["conftest.py"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,21 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 
-
-
-def _unavailable(reason: str) -> None:
-    """Skip locally; fail under CI, where the browser test must run."""
-    if os.environ.get("CI"):
-        pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def require(module: str, how: str) -> None:
-    """The front end ``module`` (notebook, voila) must be importable: skip locally, fail in CI."""
-    import importlib.util
-
-    if importlib.util.find_spec(module) is None:
-        _unavailable(f"{module} is not installed: {how}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -71,7 +61,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        unavailable(f"{CHROMIUM} is missing: apt-get install -y chromium")
     return CHROMIUM
 
 
@@ -81,7 +71,7 @@ def browser(chromium_path: Path) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed: pip install -e '.[test]'")
+        unavailable("playwright is not installed: pip install -e '.[test]'")
     args = [*CHROMIUM_ARGS, *(["--no-sandbox"] if os.geteuid() == 0 else [])]
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the artifacts show this run only
     with sync_playwright() as playwright:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from notebook_harness import kernel_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -352,3 +353,18 @@ def wait_for_full_bar(page: Any, root: Any, style: str = "success",
     page.wait_for_function(
         "([bar, cls]) => bar.style.width === '100%' && bar.classList.contains(cls)",
         arg=[bar.element_handle(), f"progress-bar-{style}"], timeout=timeout_ms)
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally; fail under CI, where the browser test must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require(module: str, how: str) -> None:
+    """The front end ``module`` (notebook, voila) must be importable: skip locally, fail in CI."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        unavailable(f"{module} is not installed: {how}")

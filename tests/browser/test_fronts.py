@@ -17,6 +17,7 @@ from lab_driver import (
     LabServer,
     open_notebook,
     open_tab,
+    require,
     run_all_cells,
     screenshot,
     start_lab,
@@ -91,8 +92,6 @@ def test_tour_in_narrow_jupyterlab(lab: LabServer, browser: Any, render: Any) ->
 @pytest.fixture(scope="module")
 def notebook7(tmp_path_factory: pytest.TempPathFactory, lab_sandbox: Any,
               chromium_path: Any) -> Iterator[LabServer]:
-    from conftest import require
-
     require("notebook", "pip install notebook (the test extra)")
     server = start_lab(tmp_path_factory.mktemp("nb7"), lab_sandbox, app="notebook")
     try:
@@ -116,8 +115,6 @@ def test_tour_in_notebook7(notebook7: LabServer, page: Any, render: Any) -> None
 @pytest.fixture(scope="module")
 def voila(tmp_path_factory: pytest.TempPathFactory, lab_sandbox: Any,
           chromium_path: Any) -> Iterator[LabServer]:
-    from conftest import require
-
     require("voila", "pip install voila (the test extra)")
     server = start_voila(tmp_path_factory.mktemp("voila"), lab_sandbox, TOUR)
     try:
