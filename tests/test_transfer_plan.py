@@ -26,7 +26,7 @@ from gen_nb.transfer.plan import (
     resolve_target,
     sanitize_file_name,
     split_ranges,
-    unique_names,
+    unique_paths,
 )
 
 
@@ -102,10 +102,10 @@ def test_resolve_target_folder_file_and_default() -> None:
         ("clip.mp4.part", "clip.mp4.part.json", "clip.mp4.lock")
 
 
-def test_unique_names() -> None:
-    assert unique_names(["a.mp4", "A.mp4", "a.mp4", "b"], ["1", "2", "1", "3"]) == \
+def test_unique_paths() -> None:
+    assert unique_paths(["a.mp4", "A.mp4", "a.mp4", "b"], ["1", "2", "1", "3"]) == \
         ["a.mp4", "A-2.mp4", "a.mp4", "b"]
-    assert unique_names(["x", "x"], ["1", "2"]) == ["x", "x-2"]
+    assert unique_paths(["x", "x"], ["1", "2"]) == ["x", "x-2"]
 
 
 def test_split_url_hides_the_query() -> None:

@@ -40,7 +40,7 @@ from gen_nb.export.destinations import (
     ObjectDestination,
     open_destination,
 )
-from gen_nb.export.naming import DEFAULT_TEMPLATE, FIELDS, check_template, path_for, unique_paths
+from gen_nb.export.naming import DEFAULT_TEMPLATE, FIELDS, check_template, path_for
 from gen_nb.export.refresh import Refresher
 from gen_nb.export.report import ExportReport, ExportResult
 from gen_nb.export.runner import DestSpec, Moved, Plan, move_one, result_of
@@ -51,6 +51,7 @@ from gen_nb.transfer.files import destination_error
 from gen_nb.transfer.governor import Governor
 from gen_nb.transfer.manifest import Record
 from gen_nb.transfer.on_threads import run_on_threads
+from gen_nb.transfer.plan import unique_paths
 from gen_nb.transfer.progress import Progress, make_sink
 from gen_nb.transfer.task import fsync_folder
 

@@ -28,13 +28,13 @@ import functools
 import re
 import string
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from gen_nb.api.errors import UsageError
 from gen_nb.transfer.plan import sanitize_file_name
 
-__all__ = ["DEFAULT_TEMPLATE", "FIELDS", "check_template", "path_for", "slug", "unique_paths"]
+__all__ = ["DEFAULT_TEMPLATE", "FIELDS", "check_template", "path_for", "slug"]
 
 DEFAULT_TEMPLATE = ("{engine}/{row:02d}-{title}-{render_id}"
                     "{layers_folder}{layer_position}{layer}{ext}")
@@ -185,31 +185,3 @@ def _compiled(template: str) -> tuple[tuple[str, str, str], ...]:
 @functools.lru_cache(maxsize=8192)
 def _safe_part(part: str) -> str:
     return sanitize_file_name(part, default="none")
-
-
-def unique_paths(paths: Iterable[str], keys: Iterable[str]) -> list[str]:
-    """Make paths unique: a second *different* file (key) for a path gets ``name-2.ext``.
-
-    Case-insensitive (two names differing only in case collide on macOS and Windows).
-
-    >>> unique_paths(["a/x.mp4", "a/X.mp4", "a/x.mp4"], ["1", "2", "1"])
-    ['a/x.mp4', 'a/X-2.mp4', 'a/x.mp4']
-    """
-    owner: dict[str, str] = {}
-    by_key: dict[str, str] = {}
-    out: list[str] = []
-    for path, key in zip(paths, keys, strict=True):
-        if key in by_key:
-            out.append(by_key[key])
-            continue
-        candidate, number = path, 1
-        while owner.get(candidate.lower(), key) != key:
-            number += 1
-            folder, _, name = path.rpartition("/")
-            stem, dot, ext = name.rpartition(".")
-            name = f"{stem}-{number}.{ext}" if dot and stem else f"{name}-{number}"
-            candidate = f"{folder}/{name}" if folder else name
-        owner[candidate.lower()] = key
-        by_key[key] = candidate
-        out.append(candidate)
-    return out

@@ -37,7 +37,7 @@ from gen_nb.transfer.governor import Governor
 from gen_nb.transfer.headers import split_url
 from gen_nb.transfer.on_dask import OnDone
 from gen_nb.transfer.on_threads import run_on_threads
-from gen_nb.transfer.plan import Target, file_name_for, unique_names
+from gen_nb.transfer.plan import Target, file_name_for, unique_paths
 from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 from gen_nb.transfer.results import TransferResult
 from gen_nb.transfer.task import fsync_folder
@@ -176,7 +176,7 @@ def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | No
             results[index] = _result(repr(src)[:200], started, status="failed", error=str(exc))
             continue
         resolved.append((index, source))
-    names = unique_names([file_name_for(s.url, s.name) for _, s in resolved],
+    names = unique_paths([file_name_for(s.url, s.name) for _, s in resolved],
                          [split_url(s.url)[0] for _, s in resolved])
     return [(index, source, folder / name)
             for (index, source), name in zip(resolved, names, strict=True)]

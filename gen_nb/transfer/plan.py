@@ -16,7 +16,7 @@ import functools
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,7 +38,7 @@ __all__ = [
     "retryable_status",
     "sanitize_file_name",
     "split_ranges",
-    "unique_names",
+    "unique_paths",
 ]
 
 DEFAULT_FILE_NAME = "download.bin"
@@ -111,26 +111,31 @@ def file_name_for(url: str, hint: str | None = None) -> str:
     return sanitize_file_name(urllib.parse.unquote(segment))
 
 
-def unique_names(names: list[str], keys: list[str]) -> list[str]:
-    """Make file names unique within one batch: a second *different* source gets ``name-2.ext``.
+def unique_paths(paths: Iterable[str], keys: Iterable[str]) -> list[str]:
+    """Make paths (or bare file names) unique in one batch: a second *different* source (key)
+    for a path gets ``name-2.ext`` in the same folder; an equal key keeps its path.
 
-    ``keys`` identify sources (equal key = same file, same name is fine).
+    Case-insensitive (two names differing only in case collide on macOS and Windows).
 
-    >>> unique_names(["a.mp4", "a.mp4", "a.mp4"], ["u1", "u2", "u1"])
-    ['a.mp4', 'a-2.mp4', 'a.mp4']
+    >>> unique_paths(["a/x.mp4", "a/X.mp4", "a/x.mp4"], ["1", "2", "1"])
+    ['a/x.mp4', 'a/X-2.mp4', 'a/x.mp4']
+    >>> unique_paths(["a.mp4", "a.mp4"], ["u1", "u2"])
+    ['a.mp4', 'a-2.mp4']
     """
     owner: dict[str, str] = {}
     by_key: dict[str, str] = {}
     out: list[str] = []
-    for name, key in zip(names, keys, strict=True):
+    for path, key in zip(paths, keys, strict=True):
         if key in by_key:
             out.append(by_key[key])
             continue
-        candidate, number = name, 1
+        candidate, number = path, 1
         while owner.get(candidate.lower(), key) != key:
             number += 1
+            folder, _, name = path.rpartition("/")
             stem, dot, ext = name.rpartition(".")
-            candidate = f"{stem}-{number}.{ext}" if dot and stem else f"{name}-{number}"
+            name = f"{stem}-{number}.{ext}" if dot and stem else f"{name}-{number}"
+            candidate = f"{folder}/{name}" if folder else name
         owner[candidate.lower()] = key
         by_key[key] = candidate
         out.append(candidate)

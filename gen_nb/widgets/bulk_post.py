@@ -15,7 +15,8 @@ from typing import Any
 import ipywidgets as w
 
 from gen_nb.widgets import actions, fragments
-from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
+from gen_nb.widgets.delete import TwoClickDelete
+from gen_nb.widgets.panel import Message, WorkerPanel, show_error, show_message
 from gen_nb.widgets.text import form_words, plan_lines, post_state_text
 
 __all__ = ["BulkDelete", "BulkPublish"]
@@ -130,7 +131,7 @@ class BulkPublish(WorkerPanel):
         show_error(self.message, exc)
 
 
-class BulkDelete(WorkerPanel):
+class BulkDelete(TwoClickDelete):
     """Delete the selected renders' files: one confirmation for the whole list shown."""
 
     _fallback = "use client.delete_resource(id, dry_run=True) per render"
@@ -141,19 +142,8 @@ class BulkDelete(WorkerPanel):
         self._init_worker("bulk-delete")
         self.item: list[Any] = []
         self.plans: list[Any] = []          # the Outcomes shown, exactly what confirm deletes
-        self.button = w.Button(description="Show what would be deleted…", icon="trash",
-                               button_style="warning", layout=w.Layout(width="auto"))
-        self.confirm_button = w.Button(description="Confirm delete", icon="trash",
-                                       button_style="danger", layout=w.Layout(width="auto"))
-        self.cancel_button = w.Button(description="Cancel")
-        self.plan_box = w.VBox(layout=w.Layout(width="100%"))
-        self.message = Message()
-        self.button.on_click(lambda _b: self._dry_run())
-        self.confirm_button.on_click(lambda _b: self._delete())
-        self.cancel_button.on_click(lambda _b: self.back_out())
-        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button],
-                                layout=w.Layout(flex_flow="row wrap")),
-                         self.plan_box, self.message]
+        self._controls(w.Button(description="Show what would be deleted…", icon="trash",
+                                button_style="warning", layout=w.Layout(width="auto")))
         self.back_out()
 
     def set_item(self, item: Any) -> None:
@@ -164,22 +154,11 @@ class BulkDelete(WorkerPanel):
         self.item = new
         self.button.disabled = not any(r.output_resource_id for r in self.item)
 
-    def click(self) -> None:
-        self.button.click()
-
-    def confirm(self) -> None:
-        self.confirm_button.click()
-
     def back_out(self) -> None:
         self.plans = []
         self.plan_box.children = []
         self.message.clear()
         self._asking(False)
-
-    def _asking(self, on: bool) -> None:
-        set_visible(self.button, not on)
-        set_visible(self.confirm_button, on)
-        set_visible(self.cancel_button, on)
 
     def _dry_run(self) -> None:
         if self._worker.running or not self.item:

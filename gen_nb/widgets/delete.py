@@ -22,10 +22,56 @@ import ipywidgets as w
 from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
 from gen_nb.widgets.text import plan_lines, resource_id_of
 
-__all__ = ["DeleteButton"]
+__all__ = ["DeleteButton", "TwoClickDelete"]
 
 
-class DeleteButton(WorkerPanel):
+class TwoClickDelete(WorkerPanel):
+    """The shape of every delete panel: a first button that only asks (a dry run), then
+    "Confirm delete" and Cancel in its place, the plan listed below and a message.
+
+    Subclasses build their first button, call :meth:`_controls` with it and implement
+    ``_dry_run``, ``_delete`` and ``back_out``.
+    """
+
+    def _controls(self, first: w.Button) -> None:
+        self.button = first
+        self.confirm_button = w.Button(description="Confirm delete", icon="trash",
+                                       button_style="danger", layout=w.Layout(width="auto"),
+                                       tooltip="Deletes permanently: this cannot be undone")
+        self.cancel_button = w.Button(description="Cancel")
+        self.plan_box = w.VBox(layout=w.Layout(width="100%"))
+        self.message = Message()
+        self.button.on_click(lambda _b: self._dry_run())
+        self.confirm_button.on_click(lambda _b: self._delete())
+        self.cancel_button.on_click(lambda _b: self.back_out())
+        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button],
+                                layout=w.Layout(flex_flow="row wrap")),
+                         self.plan_box, self.message]
+
+    def click(self) -> None:
+        """The first click: a dry run listing what would be destroyed."""
+        self.button.click()
+
+    def confirm(self) -> None:
+        """The second, explicit click: delete permanently what the dry run listed."""
+        self.confirm_button.click()
+
+    def back_out(self) -> None:
+        raise NotImplementedError
+
+    def _asking(self, on: bool) -> None:
+        set_visible(self.button, not on)
+        set_visible(self.confirm_button, on)
+        set_visible(self.cancel_button, on)
+
+    def _dry_run(self) -> None:
+        raise NotImplementedError
+
+    def _delete(self) -> None:
+        raise NotImplementedError
+
+
+class DeleteButton(TwoClickDelete):
     """Two-click permanent delete of a render's stored file (or any content resource).
 
     ``click()`` = first click (dry run), ``confirm()`` = the second, explicit click,
@@ -41,20 +87,8 @@ class DeleteButton(WorkerPanel):
         self._init_worker("delete")
         self.plan: Any = None
         self.deleted = False
-        self.button = w.Button(description="Delete…", icon="trash", button_style="warning",
-                               tooltip="Shows what would be deleted; deletes nothing yet")
-        self.confirm_button = w.Button(description="Confirm delete", icon="trash",
-                                       button_style="danger",
-                                       tooltip="Deletes permanently: this cannot be undone")
-        self.cancel_button = w.Button(description="Cancel")
-        self.plan_box = w.VBox(layout=w.Layout(width="100%"))
-        self.message = Message()
-        self.button.on_click(lambda _b: self._dry_run())
-        self.confirm_button.on_click(lambda _b: self._delete())
-        self.cancel_button.on_click(lambda _b: self.back_out())
-        self.children = [w.HBox([self.button, self.confirm_button, self.cancel_button],
-                                layout=w.Layout(flex_flow="row wrap")),
-                         self.plan_box, self.message]
+        self._controls(w.Button(description="Delete…", icon="trash", button_style="warning",
+                                tooltip="Shows what would be deleted; deletes nothing yet"))
         self.item: Any = None
         self.set_item(item)
 
@@ -81,22 +115,12 @@ class DeleteButton(WorkerPanel):
             show_message(self.message, _nothing_text(item))
         self.button.disabled = self.resource_id is None
 
-    def click(self) -> None:
-        """The first click: a dry run listing what would be destroyed."""
-        self.button.click()
-
-    def confirm(self) -> None:
-        """The second, explicit click: delete permanently (only after a dry run)."""
-        self.confirm_button.click()
-
     def back_out(self) -> None:
         """Cancel: forget the plan, show the first button again."""
         self.plan = None
         self.plan_box.children = []
         show_message(self.message, "")
-        set_visible(self.button, True)
-        set_visible(self.confirm_button, False)
-        set_visible(self.cancel_button, False)
+        self._asking(False)
 
     def on_deleted(self, callback: Callable[[Any], Any], remove: bool = False) -> None:
         """Call ``callback(plan)`` after a successful delete (the same as ``on_done``)."""
@@ -130,9 +154,7 @@ class DeleteButton(WorkerPanel):
         self.plan_box.children = [self._line(text) for text in plan_lines(plan)]
         show_message(self.message, "Deleting is permanent. Click “Confirm delete” to go ahead.",
                      bad=True)
-        set_visible(self.button, False)
-        set_visible(self.confirm_button, True)
-        set_visible(self.cancel_button, True)
+        self._asking(True)
 
     def _delete(self) -> None:
         plan = self.plan  # delete exactly what the user was shown, once
@@ -173,9 +195,7 @@ class DeleteButton(WorkerPanel):
         show_message(self.message, "GEN says this delete destroys more than shown before (the "
                      "list above). Nothing was deleted. Click “Confirm delete” again to delete "
                      "all of it, or Cancel.", bad=True)
-        set_visible(self.button, False)
-        set_visible(self.confirm_button, True)
-        set_visible(self.cancel_button, True)
+        self._asking(True)
 
     @staticmethod
     def _line(text: str) -> Message:

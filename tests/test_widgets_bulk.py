@@ -1,0 +1,129 @@
+"""Bulk publish and bulk delete on a selection, through the dashboard's BulkPanel, without a
+kernel: rules checked per render before anything is sent, one confirmation bound to exactly the
+list shown, a selection change discarding the plan, a second confirm sending nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _widget_support import click
+
+from gen_nb.widgets import RenderBrowser
+
+WAIT = 60.0
+
+
+@pytest.fixture()
+def own_sandbox() -> Iterator[Any]:
+    """A private sandbox per test: these tests publish and delete."""
+    from gen_nb import sandbox as sandbox_mod
+
+    handle = sandbox_mod.start(render_seconds=1.0, publish_seconds=0.5)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture()
+def own_client(own_sandbox: Any) -> Iterator[Any]:
+    import gen_nb
+
+    with gen_nb.connect(sandbox=own_sandbox, quiet=True) as c:
+        yield c
+
+
+def _with_files(browser: RenderBrowser, n: int) -> list[Any]:
+    found = [r for r in browser.picker.renders
+             if r.status == "completed" and r.url and r.output_resource_id][:n]
+    assert len(found) == n
+    return found
+
+
+def _calls(sandbox: Any, method: str, fragment: str) -> int:
+    return sum(1 for r in sandbox.requests if r.method == method and fragment in r.path)
+
+
+def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(own_client: Any,
+                                                                   own_sandbox: Any) -> None:
+    browser = RenderBrowser(own_client)
+    browser.wait()
+    renders = _with_files(browser, 2)
+    pending = next(r for r in browser.picker.renders if r.status != "completed")
+    browser.picker.check([*renders, pending])
+    publish = browser.bulk.publish
+    assert publish.button.description == "Publish (3)"
+    click(publish.button)                        # no platform ticked: nothing is sent
+    assert _calls(own_sandbox, "POST", "/schedule/with-post") == 0
+    assert "Nothing sent" in publish.message.text
+    publish.boxes["youtube"].value = True        # YouTube needs a title
+    click(publish.button)
+    assert _calls(own_sandbox, "POST", "/schedule/with-post") == 0
+    assert "title" in publish.report.value.lower()
+    publish.title.value = "Spring launch"
+    publish.caption.value = "Three takes, one launch"
+    click(publish.button)
+    assert publish.wait(WAIT), publish.message.text
+    assert _calls(own_sandbox, "POST", "/schedule/with-post") == 2   # the pending render was not sent
+    assert "2 of 2 posts published; 1 renders not sent." in publish.message.text
+    assert pending.id in publish.report.value or (pending.title or "") in publish.report.value
+    posted = [p for p in own_client.posts() if p.state == "published"]
+    assert len(posted) >= 2
+
+
+def test_bulk_delete_deletes_exactly_the_list_shown_once(own_client: Any,
+                                                         own_sandbox: Any) -> None:
+    browser = RenderBrowser(own_client)
+    browser.wait()
+    first, second, third = _with_files(browser, 3)
+    browser.picker.check([first, second])
+    delete = browser.bulk.delete
+    click(delete.button)
+    assert delete.wait(WAIT)
+    assert [o.render.id for o in delete.plans] == [first.id, second.id]
+    assert delete.confirm_button.description == "Confirm delete of 2 files"
+    assert _calls(own_sandbox, "DELETE", "/") == 0   # a dry run deletes nothing
+    click(delete.confirm_button)
+    assert delete.wait(WAIT), delete.message.text
+    deleted = {p.split("/")[-1] for r in own_sandbox.requests if r.method == "DELETE"
+               for p in [r.path]}
+    assert deleted == {str(first.output_resource_id), str(second.output_resource_id)}
+    before = _calls(own_sandbox, "DELETE", "/")
+    click(delete.confirm_button)                 # a finished delete cannot be confirmed again
+    assert delete.wait(WAIT)
+    assert _calls(own_sandbox, "DELETE", "/") == before
+    assert str(third.output_resource_id) not in deleted
+
+
+def test_a_selection_change_discards_the_bulk_plan(own_client: Any, own_sandbox: Any) -> None:
+    browser = RenderBrowser(own_client)
+    browser.wait()
+    first, second, third = _with_files(browser, 3)
+    browser.picker.check([first, second])
+    delete = browser.bulk.delete
+    click(delete.button)
+    assert delete.wait(WAIT) and len(delete.plans) == 2
+    browser.picker.check([first, third])         # the user changes the selection
+    assert delete.plans == [] and delete.button.layout.display != "none"
+    click(delete.confirm_button)                 # the old confirm does nothing now
+    assert delete.wait(WAIT)
+    assert _calls(own_sandbox, "DELETE", "/") == 0
+
+
+def test_a_selection_change_during_the_dry_run_discards_its_answer(own_client: Any,
+                                                                   own_sandbox: Any) -> None:
+    browser = RenderBrowser(own_client)
+    browser.wait()
+    first, second, third = _with_files(browser, 3)
+    browser.picker.check([first, second])
+    delete = browser.bulk.delete
+    own_sandbox.inject(server="api", latency=0.5, times=2)   # the dry runs are slow
+    click(delete.button)
+    browser.picker.check([third])                # changed while the plan is in flight
+    assert delete.wait(WAIT)
+    assert delete.plans == []
+    click(delete.confirm_button)
+    assert delete.wait(WAIT)
+    assert _calls(own_sandbox, "DELETE", "/") == 0
