@@ -88,13 +88,19 @@ def raw_input(work: Path, name: str, data: bytes, size: tuple[int, int]) -> list
             "-i", name]
 
 
+def gradient(g: FilterGraph, seconds: float, colors: Sequence[str], end: tuple[int, int]) -> None:
+    """The graph's first input ``v0``: a still linear gradient through ``colors`` (ffmpeg's
+    0xRRGGBB) from the top-left corner to ``end``, ``seconds`` long."""
+    stops = ":".join(f"c{i}={color}" for i, color in enumerate(colors))
+    g.source("v0", f"gradients=s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:g}:{stops}:x0=0:y0=0:"
+                   f"x1={end[0]}:y1={end[1]}:n={len(colors)}:speed=0:seed=0,format=rgb24")
+
+
 def _bokeh_scene(work: Path, seconds: float) -> tuple[list[str], FilterGraph]:
     """Out-of-focus city lights drifting up over a night gradient."""
     inputs: list[str] = []
     g = FilterGraph(work, "bokeh")
-    g.source("v0", f"gradients=s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:g}:c0=0x0B1030:"
-                   f"c1=0x3A1C5C:x0=0:y0=0:x1={WIDTH // 2}:y1={HEIGHT - 1}:n=2:speed=0:seed=0,"
-                   "format=rgb24")
+    gradient(g, seconds, ("0x0B1030", "0x3A1C5C"), (WIDTH // 2, HEIGHT - 1))
     for i, (size, color, peak, x0, y0, vx, vy) in enumerate(BOKEH):
         inputs += raw_input(work, f"bokeh_{i}.rgba", disc_rgba(size, color, peak, ring=0.25),
                             (size, size))
@@ -106,9 +112,7 @@ def _sunrise_scene(work: Path, seconds: float) -> tuple[list[str], FilterGraph]:
     """A sun rising behind three layers of hills panning at their own speeds."""
     inputs: list[str] = []
     g = FilterGraph(work, "sunrise")
-    g.source("v0", f"gradients=s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:g}:c0=0x27346A:"
-                   f"c1=0xC86B85:c2=0xFFB36B:x0=0:y0=0:x1=0:y1={HEIGHT - 140}:n=3:speed=0:seed=0,"
-                   "format=rgb24")
+    gradient(g, seconds, ("0x27346A", "0xC86B85", "0xFFB36B"), (0, HEIGHT - 140))
     inputs += raw_input(work, "sun.rgba", disc_rgba(120, "#FFF1C1", 1.0), (120, 120))
     g.overlay("0:v", "120", "380-22*t")
     wide = WIDTH + 120
@@ -124,9 +128,7 @@ def _bubbles_scene(work: Path, seconds: float) -> tuple[list[str], FilterGraph]:
     """Bubbles rising and swaying over a warm amber gradient."""
     inputs: list[str] = []
     g = FilterGraph(work, "bubbles")
-    g.source("v0", f"gradients=s={WIDTH}x{HEIGHT}:r={FPS}:d={seconds:g}:c0=0xF59E0B:"
-                   f"c1=0xB45309:x0=0:y0=0:x1={WIDTH // 3}:y1={HEIGHT - 1}:n=2:speed=0:seed=0,"
-                   "format=rgb24")
+    gradient(g, seconds, ("0xF59E0B", "0xB45309"), (WIDTH // 3, HEIGHT - 1))
     for i, (size, x, y0, speed, sway) in enumerate(BUBBLES):
         inputs += raw_input(work, f"bubble_{i}.rgba",
                             disc_rgba(size, "#FFFBEB", 0.8, ring=0.85), (size, size))

@@ -14,7 +14,7 @@ from typing import Any
 from .audio import music, wav_bytes
 from .cards import CARD_SECONDS, FPS, HEIGHT, MUSIC_RATE, WIDTH, WORKSPACE_HANDLE, Card, theme
 from .ffmpeg import AAC, BITEXACT, X264, FilterGraph, run, thumbnail
-from .scenes import disc_rgba, raw_input
+from .scenes import disc_rgba, gradient, raw_input
 from .typography import contrast, ff_color, fit_text, font_metrics, mix
 
 MARGIN = 28
@@ -56,9 +56,7 @@ def _background(g: FilterGraph, card: Card, work: Path) -> list[str]:
     """The gradient, the drifting circles and the progress bar; returns the extra inputs."""
     inputs: list[str] = []
     # gradients: every point inside the frame and seed=0, or the filter picks random ones
-    g.source("v0", f"gradients=s={WIDTH}x{HEIGHT}:r={FPS}:d={CARD_SECONDS:g}:"
-                   f"c0={ff_color(card.top)}:c1={ff_color(card.bottom)}:x0=0:y0=0:"
-                   f"x1={WIDTH - 1}:y1={HEIGHT - 1}:n=2:speed=0:seed=0,format=rgb24")
+    gradient(g, CARD_SECONDS, (ff_color(card.top), ff_color(card.bottom)), (WIDTH - 1, HEIGHT - 1))
     # two big soft circles drifting slowly behind the text: depth, and motion
     for i, (size, color, peak, x, y, vx, vy) in enumerate(_decor(card), start=1):
         inputs += raw_input(work, f"{card.stem}_decor{i}.rgba", disc_rgba(size, color, peak),
