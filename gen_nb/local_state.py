@@ -26,7 +26,6 @@ Pure reads: nothing is downloaded, nothing is sent but one ``client.posts()``.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
@@ -177,22 +176,16 @@ def _local_records(folder: Path, verify: str) -> list[tuple[Any, LocalCopy]]:
 
 
 def _local_copy(folder: Path, record: Any, verify: str) -> LocalCopy:
+    from gen_nb.transfer.hashing import hash_file
+
     path = folder / record.path
     try:
         ok = path.is_file() and not path.is_symlink() and path.stat().st_size == record.size
         if ok and verify == "sha256":
-            ok = _sha256(path) == record.sha256
+            ok = hash_file(path)["sha256"] == record.sha256
     except OSError:
         ok = False
     return LocalCopy(str(path.resolve()), record.size, record.sha256, ok, record.kind)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _export_records(dest: Any, storage_options: dict[str, Any] | None
