@@ -66,7 +66,8 @@ def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(own_client: An
     publish.caption.value = "Three takes, one launch"
     click(publish.button)
     assert publish.wait(WAIT), publish.message.text
-    assert _calls(own_sandbox, "POST", "/schedule/with-post") == 2   # the pending render was not sent
+    # the pending render was not sent
+    assert _calls(own_sandbox, "POST", "/schedule/with-post") == 2
     assert "2 of 2 posts published; 1 renders not sent." in publish.message.text
     assert pending.id in publish.report.value or (pending.title or "") in publish.report.value
     posted = [p for p in own_client.posts() if p.state == "published"]

@@ -92,7 +92,7 @@ class Message(w.HTML):
     value: str  # the HTML trait
 
     def __init__(self, text: str = "", kind: str = "info", detail: str | None = None) -> None:
-        super().__init__(layout=w.Layout(width="100%", max_width="100%", min_width="0"))
+        super().__init__(layout=w.Layout(width="100%", min_width="0"))  # max: gen_nb.css
         self.add_class("gen-nb-message")
         self.text, self.kind, self.detail = "", "info", None
         self.show(text, kind, detail)

@@ -75,6 +75,26 @@ FETCH_JS = r"""async (href) => {
 }"""
 
 
+# Widgets of the dashboard whose border box runs past their parent's content box: ipywidgets'
+# boxes clip (overflow: auto), so that is a cut border or a sideways scrollbar.
+OVERFLOW_JS = r"""() => {
+  const out = [];
+  for (const el of document.querySelectorAll('.gen-nb-browser .jupyter-widgets')) {
+    const parent = el.parentElement, box = el.getBoundingClientRect();
+    if (!parent || box.width === 0) continue;
+    const outer = parent.getBoundingClientRect(), style = getComputedStyle(parent);
+    const right = outer.right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+    if (box.right > right + 0.5)
+      out.push({widget: el.className, right: box.right, parent_right: right});
+  }
+  return out;
+}"""
+
+
+def overflowing_widgets(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate(OVERFLOW_JS)
+
+
 def clipped_messages(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(CLIPPED_JS)
 
@@ -100,6 +120,7 @@ def check_messages(page: Any) -> None:
     assert message_count(page) > 0, "no gen_nb message on the page"
     assert not clipped_messages(page), clipped_messages(page)
     assert not low_contrast_messages(page), low_contrast_messages(page)
+    assert not overflowing_widgets(page), overflowing_widgets(page)
 
 
 def browser_root(page: Any) -> Any:
