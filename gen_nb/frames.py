@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gen_nb.api.errors import WrongKindError
 from gen_nb.api.models import (
     FPS,
     Generation,
@@ -185,8 +186,8 @@ def _as_render(item: Any) -> Render:
         return item
     if isinstance(item, Generation):
         return Render.from_generation(item)
-    raise TypeError(f"renders_frame() takes Render objects (or a Client); got "
-                    f"{type(item).__name__}. Use client.renders() to list them.")
+    raise WrongKindError(f"renders_frame() takes Render objects (or a Client); got "
+                         f"{type(item).__name__}. Use client.renders() to list them.")
 
 
 def renders_frame(renders: Any, local: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -246,8 +247,9 @@ def _layer_outputs(source: Any) -> list[tuple[str, LayerOutput]]:
         return [(source.id, layer) for layer in source.layers]
     if isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
         return [pair for item in source for pair in _layer_outputs(item)]
-    raise TypeError(f"layers_frame() takes a Render, LayerOutput objects or a list of renders; "
-                    f"got {type(source).__name__}. Use client.layers(render) to fetch them.")
+    raise WrongKindError(f"layers_frame() takes a Render, LayerOutput objects or a list of "
+                         f"renders; got {type(source).__name__}. Use client.layers(render) to "
+                         "fetch them.")
 
 
 def layers_frame(source: Any) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Any
 
+from gen_nb.api.errors import UsageError, WrongKindError
 from gen_nb.api.models import (
     ContentResource,
     Generation,
@@ -94,12 +95,12 @@ def local_file_url(path: str | os.PathLike[str], *, cwd: str | os.PathLike[str] 
     base = Path(os.path.abspath(cwd if cwd is not None else os.getcwd()))
     target = Path(os.path.abspath(base / path))
     if not target.is_file():
-        raise ValueError(f"{target} does not exist (or is not a file), so there is nothing "
+        raise UsageError(f"{target} does not exist (or is not a file), so there is nothing "
                          "to show. Download it first: gen_nb.download(src, 'downloads/').")
     try:
         relative = target.relative_to(base)
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"{target} is outside the notebook's folder {base}; Jupyter only serves files "
             "under the folder the notebook runs in. Download into a folder next to the "
             "notebook (gen_nb.download(src, 'downloads/')), show the URL instead, or pass "
@@ -263,8 +264,8 @@ def _describe(x: Any, embed: bool, limit: int) -> Media:
         return _from_path(Path(x), None, embed, limit, f"File {x}")
     if hasattr(x, "path") and hasattr(x, "bytes"):
         return _from_transfer(x, embed, limit)
-    raise TypeError(f"show() takes a Render, LayerOutput, ContentResource, OutputResource, "
-                    f"Generation, URL, path or download result; got {type(x).__name__}.")
+    raise WrongKindError(f"show() takes a Render, LayerOutput, ContentResource, OutputResource, "
+                         f"Generation, URL, path or download result; got {type(x).__name__}.")
 
 
 def blocked(media: Media) -> bool:

@@ -70,10 +70,12 @@ __all__ = [
     "TransferError",
     "TransferTimeout",
     "UnexpectedResponseError",
+    "UnknownNameError",
     "UploadRejectedError",
     "UsageError",
     "ValidationError",
     "WaitTimeout",
+    "WrongKindError",
     "error_from_response",
 ]
 
@@ -94,6 +96,14 @@ class ConfigError(GenError, ValueError):
 
 class UsageError(GenError, ValueError):
     """A call was given something it cannot use (a malformed id, a render without a URL yet)."""
+
+
+class WrongKindError(UsageError, TypeError):
+    """An argument of a kind the call does not take (the message lists the kinds it does)."""
+
+
+class UnknownNameError(UsageError, LookupError):
+    """A name or id that is not among those offered (the message says which are)."""
 
 
 class NetworkError(GenError, ConnectionError):

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from gen_nb.api.errors import UsageError
 from gen_nb.api.post_rules import iso_utc, parse_when
 
 __all__ = ["MAX_POST_WINDOW_DAYS", "legacy_body", "post_body", "post_headers", "post_windows",
@@ -119,7 +120,8 @@ def post_windows(start: Any = None, end: Any = None, *, today: _dt.date | None =
         first = _as_date(start)
         last = _as_date(end) if end is not None else first + span
     if last < first:
-        raise ValueError(f"end_date {last} is before start_date {first}.")
+        raise UsageError(f"end_date {last} is before start_date {first}: swap them, or give "
+                         "only one of the two.")
     windows = []
     while first <= last:
         stop = min(last, first + _dt.timedelta(days=max_days))

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from gen_nb.api.errors import DownloadCancelled
+from gen_nb.api.errors import DownloadCancelled, WrongKindError
 
 __all__ = ["Phase", "Progress", "ProgressSink", "ProgressState", "TqdmLike", "make_bar",
            "make_sink"]
@@ -122,8 +122,8 @@ def make_sink(progress: Any, description: str = "", default_bar: bool = True
         return _TqdmSink(progress, owned=False)
     if callable(progress):
         return progress  # type: ignore[no-any-return]
-    raise TypeError(f"progress= must be None, False, a callable taking ProgressState or a "
-                    f"tqdm-like object with update(); got {type(progress).__name__}")
+    raise WrongKindError(f"progress= must be None, False, a callable taking ProgressState or a "
+                         f"tqdm-like object with update(); got {type(progress).__name__}")
 
 
 T = TypeVar("T")

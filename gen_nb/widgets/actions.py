@@ -17,12 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Outcome", "check_each", "delete_planned", "download_all", "export_all",
+__all__ = ["BulkOutcome", "check_each", "delete_planned", "download_all", "export_all",
            "plan_deletes", "publish_each"]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class BulkOutcome:
     """What happened to one render: ``value`` (a Post, a DeletePlan…) or ``error`` (text);
     ``again`` holds a larger plan GEN wants confirmed before it deletes."""
 
@@ -67,56 +67,56 @@ def check_each(client: Any, renders: Sequence[Any], platforms: Sequence[str], *,
 def publish_each(client: Any, renders: Sequence[Any], platforms: Sequence[str],
                  fields: dict[str, Any], *, cancel: threading.Event | None = None,
                  on_post: Callable[[Any, Any], Any] | None = None,
-                 timeout: float = 120.0) -> list[Outcome]:
+                 timeout: float = 120.0) -> list[BulkOutcome]:
     """Post each render, then follow each post to published/failed (one request at a time:
     publishing is never retried blindly)."""
-    sent: list[Outcome] = []
+    sent: list[BulkOutcome] = []
     for render in renders:
         if cancel is not None and cancel.is_set():
-            sent.append(Outcome(render, error="not sent: cancelled"))
+            sent.append(BulkOutcome(render, error="not sent: cancelled"))
             continue
         try:
             post = client.publish(render, list(platforms), **fields)
         except Exception as exc:
-            sent.append(Outcome(render, error=_text(exc)))
+            sent.append(BulkOutcome(render, error=_text(exc)))
             continue
         if on_post is not None:
             on_post(render, post)
-        sent.append(Outcome(render, post))
+        sent.append(BulkOutcome(render, post))
     return [_followed(client, outcome, cancel, on_post, timeout) for outcome in sent]
 
 
-def _followed(client: Any, outcome: Outcome, cancel: Any, on_post: Any,
-              timeout: float) -> Outcome:
+def _followed(client: Any, outcome: BulkOutcome, cancel: Any, on_post: Any,
+              timeout: float) -> BulkOutcome:
     if outcome.value is None:
         return outcome
     try:
         post = client.wait_post(outcome.value.id, timeout=timeout, cancel=cancel)
     except Exception as exc:  # the post goes on; its state is what we saw last
-        return Outcome(outcome.render, outcome.value, error=_text(exc))
+        return BulkOutcome(outcome.render, outcome.value, error=_text(exc))
     if on_post is not None:
         on_post(outcome.render, post)
-    return Outcome(outcome.render, post)
+    return BulkOutcome(outcome.render, post)
 
 
-def plan_deletes(client: Any, renders: Sequence[Any]) -> list[Outcome]:
+def plan_deletes(client: Any, renders: Sequence[Any]) -> list[BulkOutcome]:
     """A dry run per render with a stored file: what would be destroyed (nothing is)."""
     plans = []
     for render in renders:
         rid = getattr(render, "output_resource_id", None)
         if not rid:
-            plans.append(Outcome(render, error="no stored file to delete"))
+            plans.append(BulkOutcome(render, error="no stored file to delete"))
             continue
         try:
-            plans.append(Outcome(render, client.delete_resource(rid, dry_run=True)))
+            plans.append(BulkOutcome(render, client.delete_resource(rid, dry_run=True)))
         except Exception as exc:
-            plans.append(Outcome(render, error=_text(exc)))
+            plans.append(BulkOutcome(render, error=_text(exc)))
     return plans
 
 
-def delete_planned(client: Any, planned: Sequence[Outcome], *,
-                   cancel: threading.Event | None = None) -> list[Outcome]:
-    """Delete exactly the plans shown (``Outcome.value``), one confirmation each; a larger
+def delete_planned(client: Any, planned: Sequence[BulkOutcome], *,
+                   cancel: threading.Event | None = None) -> list[BulkOutcome]:
+    """Delete exactly the plans shown (``BulkOutcome.value``), one confirmation each; a larger
     server plan deletes nothing and comes back in ``again`` to be shown and confirmed."""
     from gen_nb.api.resources import ServerPlanRequired
 
@@ -126,17 +126,17 @@ def delete_planned(client: Any, planned: Sequence[Outcome], *,
         if plan is None:
             continue
         if cancel is not None and cancel.is_set():
-            done.append(Outcome(outcome.render, plan, error="not deleted: cancelled"))
+            done.append(BulkOutcome(outcome.render, plan, error="not deleted: cancelled"))
             continue
         try:
             deleted = client.delete_resource(str(plan.resource_id), confirm=True, plan=plan)
         except ServerPlanRequired as exc:
-            done.append(Outcome(outcome.render, plan, again=exc.plan,
+            done.append(BulkOutcome(outcome.render, plan, again=exc.plan,
                                 error="GEN's plan is larger: nothing deleted yet"))
         except Exception as exc:
-            done.append(Outcome(outcome.render, plan, error=_text(exc)))
+            done.append(BulkOutcome(outcome.render, plan, error=_text(exc)))
         else:
-            done.append(Outcome(outcome.render, deleted))
+            done.append(BulkOutcome(outcome.render, deleted))
     return done
 
 

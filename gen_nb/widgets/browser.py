@@ -29,6 +29,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from gen_nb.api.errors import UnknownNameError
 from gen_nb.widgets.bulk import BulkPanel
 from gen_nb.widgets.delete import DeleteButton
 from gen_nb.widgets.layers import LayerPicker
@@ -151,7 +152,8 @@ class RenderBrowser(Panel):
         """The panel of tab ``title`` (built, and given the selected render, on first use)."""
         if title not in self._panels:
             if title not in self._tabs:
-                raise KeyError(f"no tab {title!r}; the tabs are {', '.join(self._tabs)}")
+                raise UnknownNameError(f"no tab {title!r}; the tabs are "
+                                       f"{', '.join(self._tabs)}")
             panel = self._tabs[title].make(self)
             panel.set_item(self.selection if title == "Selection" else self.render)
             self._panels[title] = panel

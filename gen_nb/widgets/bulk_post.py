@@ -202,7 +202,7 @@ class BulkDelete(TwoClickDelete):
     def _finished(self, done: list[Any]) -> None:
         self.confirm_button.disabled = False
         deleted = [o for o in done if o.error is None]
-        again = [actions.Outcome(o.render, o.again) for o in done if o.again is not None]
+        again = [actions.BulkOutcome(o.render, o.again) for o in done if o.again is not None]
         self.plan_box.children = [Message(f"{o.render.title or o.render.id}: "
                                           f"{'deleted' if o.error is None else o.error}",
                                           "ok" if o.error is None else "bad") for o in done]

@@ -36,7 +36,7 @@ from typing import Any, TypeVar, cast
 
 import ipywidgets as w
 
-from gen_nb.api.errors import UsageError
+from gen_nb.api.errors import UnknownNameError
 from gen_nb.api.models import TERMINAL_STATUSES
 from gen_nb.widgets.panel import (
     Callbacks,
@@ -83,7 +83,7 @@ class _Loads:
         return self.engines, self.notify
 
 
-class UnknownRender(UsageError, LookupError):
+class UnknownRender(UnknownNameError):
     """The id names no render the picker knows (``select("99999")``)."""
 
 
