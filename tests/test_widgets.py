@@ -309,3 +309,37 @@ def test_bulk_download_and_export_of_the_selection(client: Any, download_dir: Pa
     assert bulk.export.wait(WAIT) and bulk.export.bar.bar_style == "success", \
         bulk.export.message.text
     assert "3 done" in bulk.export.message.text
+
+
+def test_one_transfer_options_object_reaches_every_transfer_the_dashboard_starts(
+        client: Any, download_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fsspec
+
+    import gen_nb.transfer as transfer
+    from gen_nb import TransferOptions
+
+    seen: list[Any] = []
+    for name in ("download", "stream_to", "download_many"):
+        real = getattr(transfer, name)
+
+        def spy(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            seen.append(kwargs.get("options"))
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(transfer, name, spy)
+    options = TransferOptions(fsync=False, chunk_size=256 << 10, retries=2)
+    browser = RenderBrowser(client, dest=download_dir, options=options)
+    browser.wait()
+    render = completed(client)
+    browser.select(render)
+    click(browser.download_button.button)
+    assert browser.download_button.wait(WAIT) and browser.download_button.result is not None
+    browser.stream_panel.destination.value = "memory://dashboard/take.mp4"  # an fsspec URL
+    click(browser.stream_panel.button)
+    assert browser.stream_panel.wait(WAIT), browser.stream_panel.label.text
+    assert browser.stream_panel.error is None, browser.stream_panel.error
+    with fsspec.open("memory://dashboard/take.mp4", "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == browser.download_button.result.sha256
+    browser.picker.check([render])
+    click(browser.bulk.download.button)
+    assert browser.bulk.download.wait(WAIT)
+    assert seen == [options, options, options]

@@ -32,21 +32,23 @@ class BulkOutcome:
     again: Any = None
 
 
-def download_all(renders: Sequence[Any], dest: Any, *, progress: Any = None,
-                 cancel: threading.Event | None = None) -> list[Any]:
+def download_all(renders: Sequence[Any], dest: Any, *, options: Any = None,
+                 progress: Any = None, cancel: threading.Event | None = None) -> list[Any]:
     """``gen_nb.download_many`` of the renders into ``dest`` (a folder)."""
     from gen_nb.transfer import download_many
 
-    return download_many(list(renders), dest, progress=progress, cancel=cancel)
+    return download_many(list(renders), dest, options=options, progress=progress,
+                         cancel=cancel)
 
 
 def export_all(client: Any, renders: Sequence[Any], dest: str, *, layers: bool = False,
-               progress: Any = None, cancel: threading.Event | None = None) -> Any:
+               options: Any = None, progress: Any = None,
+               cancel: threading.Event | None = None) -> Any:
     """``gen_nb.export`` of the renders (and, with ``layers``, their layer outputs)."""
     from gen_nb.export import export
 
     return export(list(renders), dest, client=client, layers=layers, status="all",
-                  progress=progress, cancel=cancel)
+                  options=options, progress=progress, cancel=cancel)
 
 
 def check_each(client: Any, renders: Sequence[Any], platforms: Sequence[str], *,

@@ -55,7 +55,7 @@ class Tab:
 
 
 def _download(browser: RenderBrowser) -> DownloadButton:
-    button = DownloadButton(dest=browser.dest)
+    button = DownloadButton(dest=browser.dest, options=browser.options)
     button.on_done(lambda _result: browser.refresh_local_state())
     return button
 
@@ -81,7 +81,7 @@ def _life(browser: RenderBrowser) -> RenderLife:
 
 
 def _bulk(browser: RenderBrowser) -> BulkPanel:
-    panel = BulkPanel(browser.client, dest=browser.dest)
+    panel = BulkPanel(browser.client, dest=browser.dest, options=browser.options)
     picker = browser.picker
     panel.add_current.on_click(lambda _b: picker.check([picker.value] if picker.value else []))
     panel.add_shown.on_click(lambda _b: picker.check(picker.shown))
@@ -93,9 +93,10 @@ def _bulk(browser: RenderBrowser) -> BulkPanel:
 TABS: tuple[Tab, ...] = (
     Tab("Preview", "preview", lambda b: Preview()),
     Tab("Download", "download_button", _download),
-    Tab("Stream", "stream_panel", lambda b: StreamPanel()),
+    Tab("Stream", "stream_panel", lambda b: StreamPanel(options=b.options)),
     Tab("Publish", "publish_panel", _publish),
-    Tab("Layers", "layer_picker", lambda b: LayerPicker(b.client, dest=b.dest)),
+    Tab("Layers", "layer_picker",
+        lambda b: LayerPicker(b.client, dest=b.dest, options=b.options)),
     Tab("Delete", "delete_button", _delete_button),
     Tab("Status", "life", _life),
     Tab("Selection", "bulk", _bulk),
@@ -110,6 +111,8 @@ class RenderBrowser(Panel):
     ``download_button``, ``stream_panel``, ``publish_panel``, ``layer_picker``,
     ``delete_button``, ``life`` with ``watcher``, ``bulk``), as does ``panel(title)``.
     ``select(render_or_id)`` selects a render; ``.value`` is it; ``.selection`` the ticked ones.
+    ``dest`` is the download folder; ``options`` a :class:`~gen_nb.TransferOptions` that every
+    download, stream, bulk download and export started from the dashboard uses.
     """
 
     client: Any
@@ -118,10 +121,11 @@ class RenderBrowser(Panel):
                  "gen_nb.download(render) to fetch one")
 
     def __init__(self, client: Any, *, engine_ids: Any = None, dest: Any = None,
-                 view: str = "List", wait: float = FIRST_WAIT) -> None:
+                 options: Any = None, view: str = "List", wait: float = FIRST_WAIT) -> None:
         super().__init__()
         self.add_class("gen-nb-browser")
         self.client, self.dest = client, dest
+        self.options: Any = options   # a TransferOptions for every transfer it starts
         self.render: Any = None
         self.deleted: set[str] = set()
         self._panels: dict[str, ItemView] = {}

@@ -117,8 +117,9 @@ class BulkDownload(_BulkWorker):
     _verb = "Download all"
     _fallback = "use gen_nb.download_many(renders, dest_dir)"
 
-    def __init__(self, dest: Any = None) -> None:
+    def __init__(self, dest: Any = None, *, options: Any = None) -> None:
         super().__init__()
+        self.options = options
         self.folder = w.Text(description="Folder", value=str(dest or ""),
                              placeholder="default: GEN_NB_DOWNLOAD_DIR or downloads/",
                              style={"description_width": "initial"},
@@ -130,7 +131,8 @@ class BulkDownload(_BulkWorker):
 
     def _work(self, renders: list[Any], cancel: threading.Event) -> Any:
         dest = self.folder.value.strip() or None
-        return actions.download_all(renders, dest, progress=self._progress, cancel=cancel)
+        return actions.download_all(renders, dest, options=self.options,
+                                    progress=self._progress, cancel=cancel)
 
     def _finished(self, results: list[Any]) -> None:
         failed = [r for r in results if r.status in ("failed", "cancelled")]
@@ -155,9 +157,9 @@ class BulkExport(_BulkWorker):
     _verb = "Export"
     _fallback = "use gen_nb.export(renders, dest)"
 
-    def __init__(self, client: Any, dest: str = "exports/") -> None:
+    def __init__(self, client: Any, dest: str = "exports/", *, options: Any = None) -> None:
         super().__init__()
-        self._client = client
+        self._client, self.options = client, options
         self.dest = w.Text(description="Export to", value=dest,
                            placeholder="a folder, or s3://bucket/prefix, gs://…, az://…",
                            style={"description_width": "initial"},
@@ -168,8 +170,8 @@ class BulkExport(_BulkWorker):
 
     def _work(self, renders: list[Any], cancel: threading.Event) -> Any:
         return actions.export_all(self._client, renders, self.dest.value.strip(),
-                                  layers=self.layers.value, progress=self._progress,
-                                  cancel=cancel)
+                                  layers=self.layers.value, options=self.options,
+                                  progress=self._progress, cancel=cancel)
 
     def _finished(self, report: Any) -> None:
         self._end(report.ok)
@@ -195,7 +197,8 @@ class BulkPanel(Panel):
 
     _fallback = "use gen_nb.download_many / gen_nb.export / client.publish on a list"
 
-    def __init__(self, client: Any, item: Any = None, *, dest: Any = None) -> None:
+    def __init__(self, client: Any, item: Any = None, *, dest: Any = None,
+                 options: Any = None) -> None:
         super().__init__()
         self.item: list[Any] = []
         self.summary = Message()
@@ -206,7 +209,8 @@ class BulkPanel(Panel):
                                   layout=w.Layout(width="auto"))
         self.clear_button = w.Button(description="Clear", icon="times",
                                      layout=w.Layout(width="auto"))
-        self.download, self.export = BulkDownload(dest), BulkExport(client)
+        self.download = BulkDownload(dest, options=options)
+        self.export = BulkExport(client, options=options)
         self.publish, self.delete = BulkPublish(client, log_folder=dest), BulkDelete(client)
         panels = [self.download, self.export, self.publish, self.delete]
         self.action = w.ToggleButtons(options=list(ACTIONS), value=ACTIONS[0],

@@ -32,7 +32,8 @@ class LayerPicker(Panel):
 
     _fallback = "use gen_nb.layers_frame(client.layers(render))"
 
-    def __init__(self, client: Any = None, item: Any = None, *, dest: Any = None) -> None:
+    def __init__(self, client: Any = None, item: Any = None, *, dest: Any = None,
+                 options: Any = None) -> None:
         super().__init__()
         self._client = client
         self.item: Any = None
@@ -44,7 +45,7 @@ class LayerPicker(Panel):
                                   layout=w.Layout(width="100%"))
         self.message = Message()
         self.preview = Preview()
-        self.download = DownloadButton(dest=dest)
+        self.download = DownloadButton(dest=dest, options=options)
         self.choices.observe(self._on_choice, names="value")
         self.children = [self.table, self.choices, self.message, self.preview, self.download]
         if item is not None:

@@ -187,12 +187,11 @@ class DownloadButton(_TransferPanel):
     _fallback = "use gen_nb.download(src, dest)"
 
     def __init__(self, item: Any = None, dest: str | Path | None = None, *,
-                 overwrite: bool = False, segments: int = 1) -> None:
+                 options: Any = None) -> None:
         self.link = SaveLink(layout=w.Layout(width="100%"))
         super().__init__(item)
         self.dest = dest
-        self.overwrite = overwrite
-        self.segments = segments
+        self.options = options   # a TransferOptions (None: the defaults and GEN_NB_* variables)
         self.children = [w.HBox([self.button, self.cancel_button, self.bar],
                                 layout=w.Layout(flex_flow="row wrap", width="100%")),
                          self.label, self.link]
@@ -209,8 +208,8 @@ class DownloadButton(_TransferPanel):
         self.button.description = self._verb
 
     def _work(self, item: Any, cancel: threading.Event) -> Any:
-        return _download(item, self.dest, overwrite=self.overwrite, segments=self.segments,
-                         progress=self._progress, cancel=cancel)
+        return _download(item, self.dest, options=self.options, progress=self._progress,
+                         cancel=cancel)
 
     def _success_text(self, result: Any) -> str:
         if getattr(result, "skipped", False):
@@ -245,13 +244,13 @@ class StreamPanel(_TransferPanel):
     _fallback = "use gen_nb.stream_to(src, url)"
 
     def __init__(self, item: Any = None, dest: str | None = None, *,
-                 method: str = "PUT") -> None:
+                 method: str = "PUT", options: Any = None) -> None:
         self.destination = w.Text(description="Destination", value=dest or "",
-                                  placeholder="https://… (presigned PUT URL)",
+                                  placeholder="https://… presigned PUT URL, or s3://bucket/key",
                                   style={"description_width": "initial"},
                                   layout=w.Layout(width="100%"))
         super().__init__(item)
-        self.method = method
+        self.method, self.options = method, options
         self.children = [self.destination,
                          w.HBox([self.button, self.cancel_button, self.bar],
                                 layout=w.Layout(flex_flow="row wrap", width="100%")),
@@ -266,16 +265,15 @@ class StreamPanel(_TransferPanel):
         return (query,) if query else ()
 
     def _ready(self) -> bool:
-        scheme = urllib.parse.urlsplit(self.destination.value.strip()).scheme
-        if scheme not in ("http", "https"):
-            show_message(self.label, "Enter an http(s) destination URL first (a presigned PUT "
-                         "URL of your bucket).", bad=True)
+        if not urllib.parse.urlsplit(self.destination.value.strip()).scheme:
+            show_message(self.label, "Enter a destination URL first: a presigned PUT URL of "
+                         "your bucket, or an fsspec URL such as s3://bucket/key.", bad=True)
             return False
         return True
 
     def _work(self, item: Any, cancel: threading.Event) -> Any:
         return _stream_to(item, self.destination.value.strip(), method=self.method,
-                          progress=self._progress, cancel=cancel)
+                          options=self.options, progress=self._progress, cancel=cancel)
 
     def _success_text(self, result: Any) -> str:
         return (f"Streamed {format_bytes(result.bytes)} to {redact_url(result.dest)} · "
