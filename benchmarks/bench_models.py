@@ -176,6 +176,7 @@ def child(variant: str, path: str, engines: int) -> dict[str, Any]:
     if variant != "json":     # the reference imports nothing of gen_nb
         sys.path.insert(0, str(ROOT))
         from gen_nb.api import catalog
+        from gen_nb.api.calls import ApiCalls
         from gen_nb.api.models import Engine, renders_from_engine
 
     def bodies() -> Any:
@@ -215,6 +216,8 @@ def child(variant: str, path: str, engines: int) -> dict[str, Any]:
             @staticmethod
             def request(method: str, path: str, **kwargs: Any) -> tuple[Any, bytes]:
                 return ok, next(feed)      # catalog decodes the body itself
+
+            decode = ApiCalls.decode       # the client's own decoding, as in a real listing
 
             @staticmethod
             def json(method: str, path: str, **kwargs: Any) -> Any:
