@@ -102,12 +102,15 @@ def _with_bar(args: Any, label: str, work: Callable[[Any, threading.Event], Any]
 def _json(value: Any) -> str:
     data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and \
         not isinstance(value, type) else value
+    if isinstance(data, dict) and isinstance(getattr(type(value), "state", None), property):
+        data["state"] = value.state          # a post's overall state, for scripts
     return json.dumps(data, default=str)
 
 
-def _confirm(args: Any, client: Any, question: str) -> None:
-    """Ask on a terminal (the real API only); refuse when there is no one to ask."""
-    if args.yes or client.is_sandbox:
+def _confirm(args: Any, question: str) -> None:
+    """Ask on a terminal; refuse when there is no one to ask. The sandbox asks too: what a
+    demo teaches is what the real API will do."""
+    if args.yes:
         return
     if not sys.stdin.isatty():
         raise NotConfirmed(f"{question} — not confirmed: no terminal to ask on. Pass --yes to "
@@ -217,7 +220,7 @@ def cmd_publish(args: Any) -> int:
             from gen_nb.api.errors import PlatformRuleError
 
             raise PlatformRuleError(problems)
-        _confirm(args, client, f"Publish {getattr(src, 'url', src)} to "
+        _confirm(args, f"Publish {getattr(src, 'url', src)} to "
                  f"{', '.join(args.platform)} for everyone to see?")
         post = client.publish(src, args.platform, description=args.caption, title=args.title,
                               schedule_type=when,
@@ -244,7 +247,7 @@ def cmd_delete(args: Any) -> int:
         if args.dry_run:
             print(_json(plan) if args.json else plan.resource_id)
             return EXIT_OK
-        _confirm(args, client, f"Delete content resource {plan.resource_id} for good?")
+        _confirm(args, f"Delete content resource {plan.resource_id} for good?")
         done = client.delete_resource(rid, confirm=True, plan=plan)
     _say(f"deleted content resource {done.resource_id}")
     print(_json(done) if args.json else done.resource_id)

@@ -112,7 +112,7 @@ def _add_actions(sub: argparse._SubParsersAction) -> None:
                          help="now, next_available, or an ISO time (2026-12-24T18:00:00Z)")
     publish.add_argument("--no-wait", dest="wait", action="store_false",
                          help="do not follow the post until it is published")
-    publish.add_argument("--yes", action="store_true", help="do not ask (real API)")
+    publish.add_argument("--yes", action="store_true", help="do not ask")
     _output(publish)
 
     delete = sub.add_parser("delete", help="delete a stored file for good (asks first)")
