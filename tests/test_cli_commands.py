@@ -140,3 +140,27 @@ def test_on_the_sandbox_too_delete_and_publish_ask(capsys: pytest.CaptureFixture
     assert main(["--sandbox", "publish", render, "--platform", "tiktok", "--caption", "hi",
                  "--no-wait"]) == EXIT_NOT_CONFIRMED
     assert capsys.readouterr().err.count("not confirmed") == 2
+
+
+def test_a_rerun_on_another_sandbox_moves_nothing_the_server_says_is_the_same(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each --sandbox run serves its files from new ports, so every URL differs from the
+    manifest's: the ETag and size the server gives decide, not the URL; a record whose ETag
+    no longer matches moves again."""
+    dest = tmp_path / "export"
+    assert main(["--sandbox", "export", str(dest), "--json", "--no-progress"]) == EXIT_OK
+    first = json.loads(capsys.readouterr().out)
+    assert set(first["counts"]) == {"done"}
+    manifest = dest / "gen_nb-manifest.jsonl"
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    changed = records[0]["path"]
+    records[0]["etag"] = '"another-version"'
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["--sandbox", "export", str(dest), "--json", "--no-progress"]) == EXIT_OK
+    again = json.loads(capsys.readouterr().out)
+    assert again["counts"] == {"skipped": first["counts"]["done"] - 1, "done": 1}
+    assert [r["path"] for r in again["results"] if r["status"] == "done"] == [changed]
+    latest = {json.loads(line)["path"]: json.loads(line)
+              for line in manifest.read_text().splitlines()}
+    ports = {r["source_url"].split("/")[2] for r in latest.values()}
+    assert len(ports) == 1, "the manifest should record where each file is now"

@@ -76,7 +76,8 @@ def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
     ``dest``: a local folder or an fsspec URL (``s3://bucket/prefix``, ``gs://…``, ``az://…``,
     ``memory://…``, ``file://…``) with ``storage_options``. ``name``: the path template (see
     :data:`FIELDS`; the default keeps layer outputs beside their render). A file is skipped
-    when the manifest records it from the same source and it is still there unchanged
+    when the manifest records it from the same source (or from another URL that the server
+    says is the same object: same ETag and size) and it is still there unchanged
     (``verify="sha256"``: its hash, on a local disk; ``"size"``: only its size; object stores
     compare size and ETag from one listing). ``dry_run=True`` moves nothing and reports the
     plan with sizes. ``max_workers`` files at once on threads, or ``executor`` = a
@@ -103,7 +104,7 @@ def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
     items = items_from(source, filters, api)
     destination = open_destination(dest, storage_options)
     try:
-        todo, results = _plan(items, destination, name, verify)
+        todo, results = _plan(items, destination, name, verify, opts)
         if dry_run:
             results += _dry_run(todo, opts)
         else:
@@ -117,19 +118,25 @@ def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
                            "gen_nb-manifest.jsonl", dry_run, time.monotonic() - started)
 
 
-def _plan(items: list[ExportItem], dest: Destination, template: str,
-          verify: str) -> tuple[list[Plan], list[ExportResult]]:
+def _plan(items: list[ExportItem], dest: Destination, template: str, verify: str,
+          options: TransferOptions) -> tuple[list[Plan], list[ExportResult]]:
     """Each item's path; which are unchanged (skipped now) and which must move."""
     records = dest.records()
     old_paths = list(records)
     old_keys = [_record_key(r) for r in records.values()]
     paths = unique_paths(old_paths + [path_for(template, i.fields()) for i in items],
                          old_keys + [i.key for i in items])[len(old_paths):]
+    found = [records.get(path) for path in paths]
+    moved = _moved([(item, record) for item, record in zip(items, found, strict=True)
+                    if record is not None and _record_key(record) == item.key
+                    and record.source_url != strip_url(item.url) and record.etag], options)
     todo: list[Plan] = []
     skipped: list[ExportResult] = []
-    for item, path in zip(items, paths, strict=True):
-        record = records.get(path)
-        if record is not None and _same(record, item) and dest.unchanged(record, verify):
+    for item, path, record in zip(items, paths, found, strict=True):
+        if record is not None and (_same(record, item) or item.key in moved) \
+                and dest.unchanged(record, verify):
+            if item.key in moved:   # the same object at its new URL: record where it is now
+                dest.add(dataclasses.replace(record, source_url=strip_url(item.url)))
             skipped.append(ExportResult(src=redact_url(item.url), status="skipped", path=path,
                                         kind=item.kind, render_id=item.render_id,
                                         layer_id=item.layer_id, bytes=record.size,
@@ -138,6 +145,28 @@ def _plan(items: list[ExportItem], dest: Destination, template: str,
         ours = record is not None and _record_key(record) == item.key
         todo.append(Plan(item, path, overwrite=ours))
     return todo, skipped
+
+
+def _moved(pairs: list[tuple[ExportItem, Record]], options: TransferOptions) -> set[str]:
+    """The items recorded under another URL (another CDN host or port, a new path) that the
+    server still says are the same object: the ETag and size of their record. One small
+    probe each, concurrently; any doubt (no answer, other validators) means they move."""
+    from gen_nb.transfer.remote import probe, shared_session
+
+    def same(pair: tuple[ExportItem, Record]) -> bool:
+        item, record = pair
+        try:
+            remote = probe(shared_session(), item.url, options, cancel=None,
+                           what=f"Checking {item.key}")
+        except Exception:
+            return False
+        return remote.etag == record.etag and remote.total == record.size
+
+    if not pairs:
+        return set()
+    with ThreadPoolExecutor(min(8, len(pairs)), thread_name_prefix="gen_nb-plan") as pool:
+        return {item.key for (item, _), ok in zip(pairs, pool.map(same, pairs), strict=True)
+                if ok}
 
 
 def _record_key(record: Record) -> str:
@@ -151,8 +180,6 @@ def _same(record: Record, item: ExportItem) -> bool:
 
 def _dry_run(todo: list[Plan], options: TransferOptions) -> list[ExportResult]:
     """The planned files with their sizes (probed concurrently; unknown sizes stay None)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from gen_nb.transfer.remote import probe, shared_session
 
     def size_of(plan: Plan) -> ExportResult:
