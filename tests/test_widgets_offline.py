@@ -22,6 +22,7 @@ from gen_nb.api.errors import (
     JobCannotBeStoppedError,
     NetworkError,
     PlatformRuleError,
+    UnknownNameError,
 )
 from gen_nb.api.models import (
     DeletePlan,
@@ -707,6 +708,26 @@ def test_watcher_starts_and_follows(fake: FakeClient) -> None:
     assert fake.calls[-1] == ("wait", ("g1", False))
 
 
+def test_start_render_confirms_only_the_take_it_asked_about(fake: FakeClient,
+                                                            renders: list[Render]) -> None:
+    """A click acts on what is on screen: the question named render A; the user picked B
+    meanwhile; a confirm that arrives then (a stale view, a double click) starts nothing."""
+    watcher = RenderWatcher(fake, renders[0], poll_interval=0.01)
+    assert watcher.wait(5)
+    watcher.start_button.click()                       # asks about a new take of A
+    assert "Clip 0" in watcher.question.text
+    watcher.set_item(renders[1])                       # B picked while the question shows
+    assert watcher.wait(5)
+    click(watcher.confirm_button)
+    assert watcher.wait(5)
+    assert [c for c in fake.calls if c[0] == "start_render"] == []
+    watcher.start_button.click()                       # now ask about B, confirm twice
+    click(watcher.confirm_button)
+    click(watcher.confirm_button)
+    assert watcher.wait(5)
+    assert [c for c in fake.calls if c[0] == "start_render"] == [("start_render", ("1", "c1"))]
+
+
 def test_watcher_failure_and_stop_error(fake: FakeClient) -> None:
     fake.gen_states = ["processing", "failed"]
     watcher = RenderWatcher(fake, "g9")
@@ -855,7 +876,7 @@ def test_every_tab_is_one_table_entry(fake: FakeClient) -> None:
     for tab in browser_module.TABS:
         assert getattr(browser, tab.attribute) is browser.panel(tab.title)
         assert isinstance(browser.panel(tab.title), ItemView)
-    with pytest.raises(KeyError, match="no tab 'Nope'"):
+    with pytest.raises(UnknownNameError, match="no tab 'Nope'"):
         browser.panel("Nope")
 
 

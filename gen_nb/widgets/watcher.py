@@ -88,7 +88,8 @@ class RenderWatcher(WorkerPanel):
         set_visible(self.confirm_box, False)
         self.start_button.on_click(lambda _b: self.start())
         self.stop_button.on_click(lambda _b: self.stop())
-        self.confirm_button.on_click(lambda _b: self.start(confirmed=True))
+        self._asked: tuple[Any, ...] | None = None   # what the question on screen is about
+        self.confirm_button.on_click(lambda _b: self._confirmed())
         self.back_button.on_click(lambda _b: self._hide_question())
         self.children = [w.HBox([self.start_button, self.stop_button, self.badge, self.bar],
                                 layout=w.Layout(flex_flow="row wrap", width="100%",
@@ -185,9 +186,20 @@ class RenderWatcher(WorkerPanel):
         what = getattr(self.item, "title", None) or f"cell {self.cell_id}"
         show_message(self.question, f"Start a new take of “{what}” (engine {self.engine_id})? "
                      f"This spends GEN credits.{price}", warn=True)
+        self._asked = self._asked_key()
         set_visible(self.confirm_box, True)
 
+    def _asked_key(self) -> tuple[Any, ...]:
+        return (self.engine_id, self.cell_id, self.generation_id)
+
+    def _confirmed(self) -> None:
+        """The "Start render (spends credits)" click: only for the take the question named
+        (a question that was withdrawn or is about another render starts nothing)."""
+        if self._asked is not None and self._asked == self._asked_key():
+            self.start(confirmed=True)
+
     def _hide_question(self) -> None:
+        self._asked = None
         set_visible(self.confirm_box, False)
         self.question.clear()
 
