@@ -80,6 +80,19 @@ def check(cmd: Sequence[str | os.PathLike[str]], env: dict[str, str] | None = No
         raise SystemExit(status)
 
 
+def check_quietly(cmd: Sequence[str | os.PathLike[str]], log: Path) -> None:
+    """Run a command with its output in ``log`` (pip's warnings are noise before the URL);
+    on failure print the log's end and stop the task with the command's status."""
+    say("$ " + shlex.join(str(c) for c in cmd) + f"  (output: {log.relative_to(ROOT)})")
+    with log.open("wb") as out:
+        status = subprocess.call([str(c) for c in cmd], cwd=ROOT, stdout=out,
+                                 stderr=subprocess.STDOUT)
+    if status != 0:
+        print(log.read_text("utf-8", "replace")[-6000:], file=sys.stderr)
+        say(f"command failed with exit status {status}; the whole output is in {log}")
+        raise SystemExit(status)
+
+
 def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -178,7 +191,7 @@ def ensure_installed(extras: Sequence[str]) -> None:
         return
     pip = [VENV_PYTHON, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
     say(f"installing gen_nb[{','.join(todo)}] into .venv (pip output only on errors)")
-    check([*pip, "install", "-e", f".[{','.join(todo)}]"])
+    check_quietly([*pip, "install", "-e", f".[{','.join(todo)}]"], VENV / "pip-install.log")
     STAMP.write_text(json.dumps({"hash": current, "extras": todo}))
 
 
