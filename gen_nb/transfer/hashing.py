@@ -1,11 +1,12 @@
 """Hashing (and writing) off the reading thread.
 
 :class:`HashPipe` — the single-stream download and ``stream_to``: the reading thread fills
-small buffers from the socket and hands them over; a helper thread writes each one at the next
-offset (downloads) and feeds ``hashlib`` (which releases the GIL). On a 2-core VM this was
-faster than curl and used ~1.1× its CPU, where hashing on the reading thread was ~0.88× curl
-(benchmarks/README.md). Work is done strictly in submission order. Its buffers and its helper
-thread come from :mod:`gen_nb.transfer.pools` and go back there on :meth:`HashPipe.close`.
+buffers from the socket and hands them over; one helper thread writes each at the next offset
+(downloads), a second feeds ``hashlib`` (which releases the GIL), so reading, writing and
+hashing overlap: hashing (~0.7 CPU-s/GiB) no longer waits behind the page-cache copy of the
+write (benchmarks/README.md). Work is done strictly in submission order on each helper. Its
+buffers and helpers come from :mod:`gen_nb.transfer.pools` and go back there on
+:meth:`HashPipe.close`.
 
 :class:`PrefixHasher` — segmented downloads: hashes the file's complete prefix as it grows.
 
@@ -102,10 +103,12 @@ class HashPipe:
         for buffer in self._buffers:
             self._free.put(buffer)
         self._work: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._hash_work: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._digests = _Digests()
         self._offset = 0
         self._closed = False
+        self._hashed = pools.HELPERS.start(self._run_hasher)
         self._done = pools.HELPERS.start(self._run)
 
     def take(self) -> memoryview:
@@ -143,7 +146,8 @@ class HashPipe:
             return
         self._closed = True
         self._work.put(None)
-        if self._done.wait(timeout=60):    # else a write is stuck: its buffers stay with it
+        if self._done.wait(timeout=60) and self._hashed.wait(timeout=60):
+            # (else a write is stuck: its buffers stay with it)
             for buffer in self._buffers:
                 pools.BUFFERS.give(buffer)
         self._buffers = []
@@ -153,7 +157,7 @@ class HashPipe:
         done = threading.Event()
         self._work.put(("flush", box, done))
         while not done.wait(0.5):
-            if self._done.is_set():
+            if self._done.is_set() or self._hashed.is_set():
                 break
         self._raise_error()
         return box
@@ -177,11 +181,26 @@ class HashPipe:
             pools.BUFFERS.give(view)
 
     def _run(self) -> None:
-        while (item := self._work.get()) is not None:
+        """The writer: writes data at its offset, then passes every item on to the hasher
+        (which gives the buffer back and answers flushes), in the order submitted."""
+        try:
+            while (item := self._work.get()) is not None:
+                try:
+                    if self._error is None or item[0] in ("flush", "reset"):
+                        item = self._write(item)
+                except BaseException as exc:  # reported to the caller by take()/flush()
+                    self._error = exc
+                finally:
+                    self._hash_work.put(item)
+        finally:
+            self._hash_work.put(None)
+
+    def _run_hasher(self) -> None:
+        while (item := self._hash_work.get()) is not None:
             try:
                 if self._error is None or item[0] in ("flush", "reset"):
-                    self._do(item)
-            except BaseException as exc:  # reported to the caller by take()/flush()
+                    self._hash(item)
+            except BaseException as exc:
                 self._error = exc
             finally:
                 if item[0] == "data":
@@ -208,23 +227,34 @@ class HashPipe:
         least, seconds = self.WRITEBACK_SLOW
         return pending >= least and time.monotonic() - self._written_back_at >= seconds
 
-    def _do(self, item: tuple[Any, ...]) -> None:
+    def _write(self, item: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The writer's part of an item (the offset is the writer's); returns what the hasher
+        gets: a flush carries the offset reached."""
         kind = item[0]
         if kind == "data":
-            view = item[1][:item[2]]
             if self.fd is not None:
-                write_at(self.fd, view, self._offset, self.path or Path("?"))
-            self._offset += len(view)
-            self._digests.update(view)
+                write_at(self.fd, item[1][:item[2]], self._offset, self.path or Path("?"))
+            self._offset += item[2]
             if self.fd is not None and self._writeback_due():
                 self._start_writeback()
         elif kind == "reset":
-            self._digests, self._offset = _Digests(item[1]), item[2]
+            self._offset = item[2]
             self._written_back = self._window_start = item[2]
+        elif kind == "flush":
+            item[1]["offset"] = self._offset
+        return item
+
+    def _hash(self, item: tuple[Any, ...]) -> None:
+        """The hasher's part of an item (the digests are the hasher's)."""
+        kind = item[0]
+        if kind == "data":
+            self._digests.update(item[1][:item[2]])
+        elif kind == "reset":
+            self._digests = _Digests(item[1])
         elif kind == "file":
             self._hash_file(item[1], item[2])
         elif kind == "flush":
-            item[1].update(self._digests.hexdigests(), offset=self._offset)
+            item[1].update(self._digests.hexdigests())
 
 
 class PrefixHasher:

@@ -37,6 +37,7 @@ __all__ = ["download_single"]
 log = logging.getLogger("gen_nb")
 MAX_RESTARTS = 5
 PIPE_BUFFERS = 3        # chunk_size (1 MiB) buffers between the reading and the writing thread
+FILL = 256 << 10        # bytes read into a buffer before it is handed to the writer
 
 
 def download_single(task: DownloadTask, sidecar: Sidecar | None,
@@ -219,17 +220,25 @@ class _SingleStream:
             view = pipe.take()
             if total is not None:   # never read past the announced size
                 view = view[:max(0, min(len(view), total - received))]
-            try:
-                n = reader.readinto(view) if len(view) else 0
+            filled, n = 0, 1
+            try:   # fill FILL bytes (or the buffer) before handing over: fewer handoffs
+                while n and filled < min(len(view), FILL):
+                    n = reader.readinto(view[filled:])
+                    filled += n
+                    received += n
+                    task.progress.advance(n)
             except BaseException:
-                pipe.give_back(view)
+                if filled:
+                    pipe.submit(view, filled)   # what arrived is kept (a resume starts there)
+                else:
+                    pipe.give_back(view)
                 raise
-            if not n:
+            if filled:
+                pipe.submit(view, filled)
+            else:
                 pipe.give_back(view)
+            if not n or not len(view):
                 return
-            pipe.submit(view, n)
-            received += n
-            task.progress.advance(n)
             if total is None and received > cap:
                 raise self._too_long(cap)
 
