@@ -6,6 +6,8 @@ import copy
 import json
 import os
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -53,3 +55,15 @@ def parse_html(markup: str) -> HtmlCollector:
     parser.feed(markup)
     parser.close()
     return parser
+
+
+@contextmanager
+def private_sandbox(**options: Any) -> Iterator[tuple[Any, Any]]:
+    """A sandbox of the test's own and a client bound to it (for tests that delete, publish or
+    render, so the session sandbox keeps its seed data); both stopped at the end."""
+    import gen_nb
+    from gen_nb import sandbox
+
+    with sandbox.start(**options) as handle, \
+            gen_nb.connect(sandbox=handle, quiet=True) as client:
+        yield handle, client

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _support import private_sandbox
 from _widget_support import click
 
 from gen_nb.widgets import RenderBrowser
@@ -16,23 +17,10 @@ WAIT = 60.0
 
 
 @pytest.fixture()
-def own_sandbox() -> Iterator[Any]:
-    """A private sandbox per test: these tests publish and delete."""
-    from gen_nb import sandbox as sandbox_mod
-
-    handle = sandbox_mod.start(render_seconds=1.0, publish_seconds=0.5)
-    try:
-        yield handle
-    finally:
-        handle.stop()
-
-
-@pytest.fixture()
-def own_client(own_sandbox: Any) -> Iterator[Any]:
-    import gen_nb
-
-    with gen_nb.connect(sandbox=own_sandbox, quiet=True) as c:
-        yield c
+def world() -> Iterator[tuple[Any, Any]]:
+    """A private sandbox per test (these tests publish and delete) and its client."""
+    with private_sandbox(render_seconds=1.0, publish_seconds=0.5) as pair:
+        yield pair
 
 
 def _with_files(browser: RenderBrowser, n: int) -> list[Any]:
@@ -46,8 +34,8 @@ def _calls(sandbox: Any, method: str, fragment: str) -> int:
     return sum(1 for r in sandbox.requests if r.method == method and fragment in r.path)
 
 
-def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(own_client: Any,
-                                                                   own_sandbox: Any) -> None:
+def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(world: tuple[Any, Any]) -> None:
+    own_sandbox, own_client = world
     browser = RenderBrowser(own_client)
     browser.wait()
     renders = _with_files(browser, 2)
@@ -74,8 +62,8 @@ def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(own_client: An
     assert len(posted) >= 2
 
 
-def test_bulk_delete_deletes_exactly_the_list_shown_once(own_client: Any,
-                                                         own_sandbox: Any) -> None:
+def test_bulk_delete_deletes_exactly_the_list_shown_once(world: tuple[Any, Any]) -> None:
+    own_sandbox, own_client = world
     browser = RenderBrowser(own_client)
     browser.wait()
     first, second, third = _with_files(browser, 3)
@@ -98,7 +86,8 @@ def test_bulk_delete_deletes_exactly_the_list_shown_once(own_client: Any,
     assert str(third.output_resource_id) not in deleted
 
 
-def test_a_selection_change_discards_the_bulk_plan(own_client: Any, own_sandbox: Any) -> None:
+def test_a_selection_change_discards_the_bulk_plan(world: tuple[Any, Any]) -> None:
+    own_sandbox, own_client = world
     browser = RenderBrowser(own_client)
     browser.wait()
     first, second, third = _with_files(browser, 3)
@@ -113,8 +102,8 @@ def test_a_selection_change_discards_the_bulk_plan(own_client: Any, own_sandbox:
     assert _calls(own_sandbox, "DELETE", "/") == 0
 
 
-def test_a_selection_change_during_the_dry_run_discards_its_answer(own_client: Any,
-                                                                   own_sandbox: Any) -> None:
+def test_a_selection_change_during_the_dry_run_discards_its_answer(world: tuple[Any, Any]) -> None:
+    own_sandbox, own_client = world
     browser = RenderBrowser(own_client)
     browser.wait()
     first, second, third = _with_files(browser, 3)

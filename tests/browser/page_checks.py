@@ -146,13 +146,15 @@ def pick(root: Any, render: Any) -> None:
     select_option_containing(root, f"#{render.id}")
 
 
-def download_and_fetch(page: Any, root: Any, folder: Path, render: Any) -> dict[str, Any]:
+def download_and_fetch(page: Any, root: Any, folder: Path, render: Any = None) -> dict[str, Any]:
     """Download the picked render from the Download tab, then fetch the save link the way the
-    browser would and compare its bytes with the file on disk. Returns the fetch answer."""
+    browser would and compare its bytes with the file on disk. With ``render``, the file has
+    its name and the second link is its CDN URL. Returns the fetch answer, the link (``href``),
+    the CDN link (``remote``) and the file (``landed``)."""
     panel = open_tab(root, "Download")
     panel.get_by_role("button", name="Download").first.click()
     wait_for_full_bar(page, panel, "success")
-    landed = downloaded_file(folder, Path(render.url).name)
+    landed = downloaded_file(folder, Path(render.url).name if render is not None else None)
     link = panel.locator("a.gen-nb-save-file").first
     link.wait_for(state="visible")
     assert link.get_attribute("download") == landed.name
@@ -160,6 +162,7 @@ def download_and_fetch(page: Any, root: Any, folder: Path, render: Any) -> dict[
     answer = fetch_sha256(page, href)
     assert answer["status"] == 200, (href, answer)
     assert answer["sha256"] == sha256_of(landed), (href, answer, landed.stat().st_size)
-    remote = panel.locator("a.gen-nb-save-remote").first
-    assert remote.get_attribute("href") == render.url
-    return {"href": href, **answer}
+    remote = panel.locator("a.gen-nb-save-remote").first.get_attribute("href")
+    if render is not None:
+        assert remote == render.url
+    return {"href": href, "remote": remote, "landed": landed, **answer}

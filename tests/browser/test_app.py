@@ -20,20 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_driver import (
-    open_tab,
-    require,
-    screenshot,
-    select_option_containing,
-    wait_for_full_bar,
-)
-from page_checks import (
-    browser_root,
-    check_messages,
-    downloaded_file,
-    fetch_sha256,
-    sha256_of,
-)
+from lab_driver import require, screenshot, select_option_containing
+from page_checks import browser_root, check_messages, download_and_fetch
 
 START_SECONDS = 150.0
 
@@ -109,19 +97,9 @@ def test_app_shows_the_dashboard_without_code_and_saves_a_download(app: App, pag
     assert "sandbox" in text.lower(), "the app should say it shows the sandbox"
     label = select_option_containing(root, "· completed · #")  # a render, not the filter
     screenshot(page, "app-1-picked")
-    panel = open_tab(root, "Download")
-    panel.get_by_role("button", name="Download").first.click()
-    wait_for_full_bar(page, panel, "success")
-    landed = downloaded_file(app.folder / "downloads")
-    link = panel.locator("a.gen-nb-save-file").first
-    link.wait_for(state="visible")
-    assert link.get_attribute("download") == landed.name
-    href = link.evaluate("a => a.href")
-    answer = fetch_sha256(page, href)
-    assert answer["status"] == 200, (href, answer)
-    assert answer["sha256"] == sha256_of(landed), (label, href, answer)
-    assert answer["type"] and answer["type"].startswith("video/"), answer
-    remote = panel.locator("a.gen-nb-save-remote").first.get_attribute("href")
+    answer = download_and_fetch(page, root, app.folder / "downloads")
+    assert answer["type"] and answer["type"].startswith("video/"), (label, answer)
+    remote = answer["remote"]
     assert remote and remote.startswith("http://127.0.0.1:")
     with urllib.request.urlopen(remote, timeout=30) as r:   # the CDN URL, the second way
         assert hashlib.sha256(r.read()).hexdigest() == answer["sha256"]
