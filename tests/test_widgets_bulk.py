@@ -5,6 +5,7 @@ list shown, a selection change discarding the plan, a second confirm sending not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +22,24 @@ def world() -> Iterator[tuple[Any, Any]]:
     """A private sandbox per test (these tests publish and delete) and its client."""
     with private_sandbox(render_seconds=1.0, publish_seconds=0.5) as pair:
         yield pair
+
+
+@dataclass
+class Ticked:
+    sandbox: Any
+    browser: RenderBrowser
+    delete: Any          # the Selection tab's bulk delete panel
+    renders: list[Any]   # three renders with stored files; the first two are ticked
+
+
+@pytest.fixture()
+def ticked(world: tuple[Any, Any]) -> Ticked:
+    sandbox, client = world
+    browser = RenderBrowser(client)
+    browser.wait()
+    renders = _with_files(browser, 3)
+    browser.picker.check(renders[:2])
+    return Ticked(sandbox, browser, browser.bulk.delete, renders)
 
 
 def _with_files(browser: RenderBrowser, n: int) -> list[Any]:
@@ -62,13 +81,9 @@ def test_bulk_publish_checks_rules_per_render_then_posts_the_rest(world: tuple[A
     assert len(posted) >= 2
 
 
-def test_bulk_delete_deletes_exactly_the_list_shown_once(world: tuple[Any, Any]) -> None:
-    own_sandbox, own_client = world
-    browser = RenderBrowser(own_client)
-    browser.wait()
-    first, second, third = _with_files(browser, 3)
-    browser.picker.check([first, second])
-    delete = browser.bulk.delete
+def test_bulk_delete_deletes_exactly_the_list_shown_once(ticked: Ticked) -> None:
+    own_sandbox, delete = ticked.sandbox, ticked.delete
+    first, second, third = ticked.renders
     click(delete.button)
     assert delete.wait(WAIT)
     assert [o.render.id for o in delete.plans] == [first.id, second.id]
@@ -86,13 +101,9 @@ def test_bulk_delete_deletes_exactly_the_list_shown_once(world: tuple[Any, Any])
     assert str(third.output_resource_id) not in deleted
 
 
-def test_a_selection_change_discards_the_bulk_plan(world: tuple[Any, Any]) -> None:
-    own_sandbox, own_client = world
-    browser = RenderBrowser(own_client)
-    browser.wait()
-    first, second, third = _with_files(browser, 3)
-    browser.picker.check([first, second])
-    delete = browser.bulk.delete
+def test_a_selection_change_discards_the_bulk_plan(ticked: Ticked) -> None:
+    own_sandbox, browser, delete = ticked.sandbox, ticked.browser, ticked.delete
+    first, _, third = ticked.renders
     click(delete.button)
     assert delete.wait(WAIT) and len(delete.plans) == 2
     browser.picker.check([first, third])         # the user changes the selection
@@ -102,13 +113,9 @@ def test_a_selection_change_discards_the_bulk_plan(world: tuple[Any, Any]) -> No
     assert _calls(own_sandbox, "DELETE", "/") == 0
 
 
-def test_a_selection_change_during_the_dry_run_discards_its_answer(world: tuple[Any, Any]) -> None:
-    own_sandbox, own_client = world
-    browser = RenderBrowser(own_client)
-    browser.wait()
-    first, second, third = _with_files(browser, 3)
-    browser.picker.check([first, second])
-    delete = browser.bulk.delete
+def test_a_selection_change_during_the_dry_run_discards_its_answer(ticked: Ticked) -> None:
+    own_sandbox, browser, delete = ticked.sandbox, ticked.browser, ticked.delete
+    third = ticked.renders[2]
     own_sandbox.inject(server="api", latency=0.5, times=2)   # the dry runs are slow
     click(delete.button)
     browser.picker.check([third])                # changed while the plan is in flight
