@@ -558,7 +558,7 @@ def test_download_without_source_says_so() -> None:
     assert "select something" in button.label.text
 
 
-def test_stream_panel_needs_http_destination_and_masks_signature(
+def test_stream_panel_needs_a_destination_url_and_masks_signature(
         monkeypatch: pytest.MonkeyPatch, renders: list[Render]) -> None:
     from types import SimpleNamespace
 
@@ -575,6 +575,9 @@ def test_stream_panel_needs_http_destination_and_masks_signature(
     panel = StreamPanel(renders[0])
     panel.click()
     assert "destination URL" in panel.label.text and not calls
+    panel.destination.value = "bucket/key.mp4"             # no scheme: not a URL yet
+    panel.click()
+    assert "s3://bucket/key" in panel.label.text and not calls
     panel.destination.value = "https://store.example/fail.mp4?X-Amz-Signature=SECRET"
     panel.click()
     panel.wait(5)
