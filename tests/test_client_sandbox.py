@@ -27,6 +27,7 @@ from gen_nb.api.errors import (
     PlatformValidationError,
     RenderFailed,
     ServerError,
+    WaitTimeout,
 )
 from gen_nb.api.settings import resolve_settings
 
@@ -372,3 +373,22 @@ def test_connect_without_key_starts_one_shared_sandbox(capsys) -> None:
         second.close()
     with pytest.raises(NetworkError):
         Client(second.settings, sleep=lambda s: None).generation(1)
+
+
+def test_a_wait_that_gives_up_can_stop_the_job_on_the_server() -> None:
+    """``cancel_on_timeout=True`` stops the render when the client gives up (fal's
+    client_timeout); without it the render goes on."""
+    from _support import private_sandbox
+
+    with private_sandbox(render_seconds=60.0) as (_, client):
+        render = _completed_render(client)
+        kept = client.start_render(render.engine_id, render.cell_id)
+        with pytest.raises(WaitTimeout) as plain:
+            client.wait(kept.id, timeout=0.3, poll_interval=0.05)
+        assert "stopped on the server" not in str(plain.value)
+        assert client.generation(kept.id).status in ("pending", "processing")
+        stopped = client.start_render(render.engine_id, render.cell_id)
+        with pytest.raises(WaitTimeout, match="stopped on the server") as info:
+            client.wait(stopped.id, timeout=0.3, poll_interval=0.05, cancel_on_timeout=True)
+        assert client.generation(stopped.id).status == "stopped"
+        assert info.value.generation.status == "stopped"

@@ -160,8 +160,9 @@ class Client:
         except JobCannotBeStoppedError:
             return WaitTimeout(last, timeout, advice="It finished just as the wait ended; "
                                f"read it with client.generation({last.id!r}).")
-        return WaitTimeout(stopped, timeout, advice="It was stopped on the server "
-                           "(cancel_on_timeout=True); start it again with a longer timeout=.")
+        return WaitTimeout(stopped, timeout, advice="The wait gave up, so it was stopped on "
+                           "the server (cancel_on_timeout=True); start it again with a longer "
+                           "timeout=.")
 
     def stop(self, generation_id: str | int) -> Generation:
         """Stop a running generation. Raises JobCannotBeStoppedError if it has finished."""

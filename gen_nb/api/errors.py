@@ -268,7 +268,8 @@ class WaitTimeout(GenError, TimeoutError):
         status = getattr(generation, "status", "unknown")
         advice = advice or (f"It keeps running on the server: wait again with a longer "
                             f"timeout=, or stop it with client.stop({gid!r}).")
-        super().__init__(f"{what} {gid} is still {status} after {timeout:g} s. {advice}")
+        state = "was stopped" if status == "stopped" else f"is still {status}"
+        super().__init__(f"{what} {gid} {state} after {timeout:g} s of waiting. {advice}")
 
 
 class PlatformRuleError(GenError, ValueError):
