@@ -164,3 +164,15 @@ def test_a_rerun_on_another_sandbox_moves_nothing_the_server_says_is_the_same(
               for line in manifest.read_text().splitlines()}
     ports = {r["source_url"].split("/")[2] for r in latest.values()}
     assert len(ports) == 1, "the manifest should record where each file is now"
+
+
+def test_export_on_a_dask_scheduler_from_the_shell(own: Any, dask_cluster: Any, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``gen-nb export DEST --dask ADDRESS``: the files move on the cluster's workers."""
+    address = dask_cluster.scheduler.address
+    dest = tmp_path / "dask"
+    assert main(["export", str(dest), "--dask", address, "--no-layers", "--json",
+                 "--no-progress"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"] == {"done": len(report["results"])} and report["results"]
+    assert all((dest / r["path"]).is_file() for r in report["results"])
