@@ -343,3 +343,25 @@ def test_one_transfer_options_object_reaches_every_transfer_the_dashboard_starts
     click(browser.bulk.download.button)
     assert browser.bulk.download.wait(WAIT)
     assert seen == [options, options, options]
+
+
+def test_a_skipped_download_says_so_without_a_speed(client: Any, download_dir: Path) -> None:
+    render = completed(client)
+    first = DownloadButton(render, download_dir)
+    click(first.button)
+    assert first.wait(WAIT) and first.result is not None and not first.result.skipped
+    again = DownloadButton(render, download_dir)
+    click(again.button)
+    assert again.wait(WAIT) and again.result.skipped
+    assert again.label.text.startswith("Already downloaded:")
+    assert "/s" not in again.label.text and "nothing was transferred" in again.label.text
+
+
+def test_selecting_an_unknown_id_is_a_clear_error(client: Any) -> None:
+    from gen_nb.widgets.picker import UnknownRender
+
+    browser = RenderBrowser(client)
+    browser.wait()
+    with pytest.raises(UnknownRender, match="99999") as info:
+        browser.select("99999")
+    assert isinstance(info.value, LookupError) and "Traceback" not in str(info.value)
