@@ -203,3 +203,20 @@ def test_s3_export_with_multipart_checks(client, moto, sb) -> None:
     again = gen_nb.export(client, f"s3://{bucket}/gen", storage_options=options,
                           progress=False, layers=False)
     assert again.counts == {"skipped": len(first)} and _cdn_gets(sb) == 0
+
+
+def test_a_file_planted_where_an_export_writes_is_never_replaced(client: Any,
+                                                                 tmp_path: Path) -> None:
+    """The driver lists each folder once to spare three lstat calls a file; a file of someone
+    else's at a planned path is seen there and kept, and only that item fails."""
+    dest = tmp_path / "export"
+    planned = gen_nb.export(client, dest, dry_run=True, layers=False, progress=False)
+    victim = dest / planned.results[1].path
+    victim.parent.mkdir(parents=True)
+    victim.write_bytes(b"not gen_nb's file")
+    report = gen_nb.export(client, dest, layers=False, progress=False)
+    assert victim.read_bytes() == b"not gen_nb's file"
+    failed = [r for r in report if r.status == "failed"]
+    assert [r.path for r in failed] == [planned.results[1].path]
+    assert "overwrite" in (failed[0].error or "") or "exists" in (failed[0].error or "")
+    assert report.counts.get("done") == len(planned.results) - 1

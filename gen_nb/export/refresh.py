@@ -45,7 +45,9 @@ class Refresher:
         problem = self._changed(plan, url, dest)
         if problem:
             return None, problem
-        return dataclasses.replace(plan, item=dataclasses.replace(plan.item, url=url)), None
+        # its .part is there now: the new plan must look (absent=False) to resume from it
+        return dataclasses.replace(plan, item=dataclasses.replace(plan.item, url=url),
+                                   absent=False), None
 
     def _url_of(self, item: ExportItem) -> str | None:
         render = self.client.render(item.render_id, engine_id=item.engine_id)

@@ -40,6 +40,7 @@ class Plan:
     item: ExportItem
     path: str
     overwrite: bool = False
+    absent: bool = False     # the driver listed its folder just before: nothing is there
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _download(plan: Plan, root: Path, options: TransferOptions, reporter: Progre
     target = Target(root.joinpath(*plan.path.split("/")))
     source = Source(plan.item.url, None, plan.item.about())
     done = download_to(source, target, reporter, options, cancel=cancel, record_root=root,
-                       in_batch=folders_ready)
+                       in_batch=folders_ready, known_absent=plan.absent)
     return result_of(plan, started, status="skipped" if done.skipped else "done",
                      bytes=done.bytes, sha256=done.sha256)
 

@@ -40,6 +40,7 @@ from gen_nb.transfer.on_threads import run_on_threads
 from gen_nb.transfer.plan import Target, file_name_for, unique_paths
 from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 from gen_nb.transfer.results import TransferResult
+from gen_nb.transfer.small import absent_from, names_in
 from gen_nb.transfer.task import fsync_folder
 
 __all__ = ["download_many"]
@@ -148,10 +149,8 @@ def _absent_ones(folder: Path, jobs: list[tuple[int, Source, Path]]) -> set[int]
     """The jobs whose file, ``.part`` and ``.lock`` are not in ``folder`` now (one listing
     instead of three ``lstat`` a file); a path asked for twice counts for its first job
     only (the second finds the first's file)."""
-    try:
-        with os.scandir(folder) as entries:
-            names = {entry.name for entry in entries}
-    except OSError:
+    names = names_in(folder)
+    if names is None:
         return set()
     found: set[int] = set()
     taken: set[str] = set()
@@ -160,7 +159,7 @@ def _absent_ones(folder: Path, jobs: list[tuple[int, Source, Path]]) -> set[int]
         if name in taken:
             continue
         taken.add(name)
-        if name not in names and f"{name}.part" not in names and f"{name}.lock" not in names:
+        if absent_from(names, name):
             found.add(index)
     return found
 

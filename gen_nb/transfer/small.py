@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 
@@ -88,6 +89,21 @@ class _Body:
     answer: Answer
     attempts: int
     digests: dict[str, str] = field(default_factory=dict)
+
+
+def names_in(folder: Path) -> set[str] | None:
+    """The names in ``folder`` now (one listing), or None when it cannot be listed."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name for entry in entries}
+    except OSError:
+        return None
+
+
+def absent_from(names: set[str], name: str) -> bool:
+    """Whether a listing holds no ``name``, ``name.part`` or ``name.lock``: what
+    :func:`nothing_there` checks with three ``lstat`` calls."""
+    return name not in names and f"{name}.part" not in names and f"{name}.lock" not in names
 
 
 def nothing_there(target: Target) -> bool:
