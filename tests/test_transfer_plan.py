@@ -236,3 +236,10 @@ def test_split_ranges_cover_everything_once() -> None:
 ])
 def test_decide_existing(args: tuple, action: str) -> None:
     assert decide_existing(*args)[0] == action
+
+
+def test_unique_paths_skips_numbers_other_paths_took_and_stays_distinct() -> None:
+    assert unique_paths(["a.mp4", "a-2.mp4", "a.mp4", "a.mp4"], ["1", "2", "3", "4"]) == \
+        ["a.mp4", "a-2.mp4", "a-3.mp4", "a-4.mp4"]
+    many = unique_paths(["vo.mp3"] * 500, [str(i) for i in range(500)])
+    assert len({p.lower() for p in many}) == 500 and many[-1] == "vo-500.mp3"

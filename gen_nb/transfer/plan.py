@@ -124,22 +124,31 @@ def unique_paths(paths: Iterable[str], keys: Iterable[str]) -> list[str]:
     """
     owner: dict[str, str] = {}
     by_key: dict[str, str] = {}
-    out: list[str] = []
+    tried: dict[str, int] = {}    # per wanted path, the last number tried: a batch of 1,000
+    out: list[str] = []           # "voiceover.mp3" stays linear, not 500,000 tries
     for path, key in zip(paths, keys, strict=True):
         if key in by_key:
             out.append(by_key[key])
             continue
-        candidate, number = path, 1
+        candidate, number = path, tried.get(path.lower(), 1)
+        if number > 1:
+            candidate = _numbered(path, number)
         while owner.get(candidate.lower(), key) != key:
             number += 1
-            folder, _, name = path.rpartition("/")
-            stem, dot, ext = name.rpartition(".")
-            name = f"{stem}-{number}.{ext}" if dot and stem else f"{name}-{number}"
-            candidate = f"{folder}/{name}" if folder else name
+            candidate = _numbered(path, number)
+        tried[path.lower()] = number
         owner[candidate.lower()] = key
         by_key[key] = candidate
         out.append(candidate)
     return out
+
+
+def _numbered(path: str, number: int) -> str:
+    """``a/x.mp4`` → ``a/x-<number>.mp4`` (``x`` → ``x-<number>`` without an extension)."""
+    folder, _, name = path.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    name = f"{stem}-{number}.{ext}" if dot and stem else f"{name}-{number}"
+    return f"{folder}/{name}" if folder else name
 
 
 @dataclass(frozen=True)
