@@ -223,6 +223,8 @@ class _SingleStream:
             filled, n = 0, 1
             try:   # fill FILL bytes (or the buffer) before handing over: fewer handoffs
                 while n and filled < min(len(view), FILL):
+                    if filled and cancel is not None and cancel.is_set():
+                        break         # handed over below; the loop's check raises
                     n = reader.readinto(view[filled:])
                     filled += n
                     received += n
