@@ -240,10 +240,6 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
 
 # --- tables ---------------------------------------------------------------------------------------
 
-def _med(runs: list[dict[str, Any]], key: str) -> float:
-    return statistics.median(r[key] for r in runs)
-
-
 def summarize(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
     lines = [f"{args.rounds} rounds, medians (min–max), {os.cpu_count()} CPUs; gen_nb: transfer "
              "time inside the process; binaries: the whole process", "",
@@ -255,23 +251,24 @@ def summarize(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         files = SCENARIOS[name.split(":")[0]][0]
         spread = f"{statistics.median(secs):.3f} ({min(secs):.3f}–{max(secs):.3f})"
         conns = max(r["connections"] for r in runs)
-        lines.append(f"| {name:<40} | {spread:>20} | {_med(runs, 'wall'):>9.3f} | "
-                     f"{_med(runs, 'cpu'):>6.2f} | {files / _med(runs, 'seconds'):>7.0f} | "
+        lines.append(f"| {name:<40} | {spread:>20} | {base.med(runs, 'wall'):>9.3f} | "
+                     f"{base.med(runs, 'cpu'):>6.2f} | {files / base.med(runs, 'seconds'):>7.0f} | "
                      f"{conns if name.startswith('proxy') else '–':>11} | "
                      f"{max(r['rss_mib'] for r in runs):>7.1f} |")
     return "\n".join(lines)
 
 
-def targets(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
+def checks_of(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace
+              ) -> list[base.Check]:
     w = args.workers
 
     def speed_ratio(a: str, b: str) -> float | None:
         if a not in rows or b not in rows:
             return None
-        return _med(rows[b], "seconds") / _med(rows[a], "seconds")
+        return base.med(rows[b], "seconds") / base.med(rows[a], "seconds")
 
     proxy_conns = [r["connections"] for r in rows.get(f"proxy: gen_nb {w} workers", [])]
-    checks: list[tuple[str, float | None, str, float]] = [
+    checks: list[base.Check] = [
         (f"1,000 × 64 KiB: gen_nb {w} workers vs aria2c -j{w}",
          speed_ratio(f"small: gen_nb {w} workers", f"small: aria2c -j{w}"), ">=", 1.0),
         (f"1,000 × 64 KiB: gen_nb {w} workers vs xargs -P8 curl (info)",
@@ -284,20 +281,11 @@ def targets(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> 
          float(max(proxy_conns)) if proxy_conns else None, "<=", float(w)),
     ]
     checks += _baseline_checks(args, speed_ratio)
-    lines = ["", f"| {'target (design.md)':<58} | {'measured':>9} | {'needed':>8} | result |",
-             f"|{'-' * 60}|{'-' * 11}|{'-' * 10}|--------|"]
-    for label, value, op, bound in checks:
-        if value is None:
-            lines.append(f"| {label:<58} | {'–':>9} | {op} {bound:<5g} | skip   |")
-            continue
-        ok = value >= bound if op == ">=" else value <= bound
-        verdict = "info" if "(info)" in label else ("PASS" if ok else "FAIL")
-        lines.append(f"| {label:<58} | {value:>9.2f} | {op} {bound:<5g} | {verdict:<6} |")
-    return "\n".join(lines)
+    return checks
 
 
 def _baseline_checks(args: argparse.Namespace, speed_ratio: Callable[[str, str], float | None]
-                     ) -> list[tuple[str, float | None, str, float]]:
+                     ) -> list[base.Check]:
     """With --baseline: how much faster than the other checkout, per scenario (info)."""
     if not args.baseline:
         return []
@@ -335,8 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = run_all(args)
     print()
     print(summarize(rows, args))
-    print(targets(rows, args))
-    return 0
+    checks = checks_of(rows, args)
+    print(base.target_table(checks))
+    return 0 if base.all_met(checks) else 1
 
 
 if __name__ == "__main__":
