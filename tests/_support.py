@@ -25,6 +25,16 @@ def ex(name: str) -> Any:
     return copy.deepcopy(EXAMPLES[name])
 
 
+def stringify_ids(value: Any) -> Any:
+    """The OpenAPI variant of a payload: every integer id (``id``, ``*_id``) a string."""
+    if isinstance(value, dict):
+        return {k: (str(v) if (k == "id" or k.endswith("_id")) and isinstance(v, int)
+                    else stringify_ids(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [stringify_ids(v) for v in value]
+    return value
+
+
 def query(call: Any) -> dict[str, str]:
     """The query parameters of a request recorded by ``responses``."""
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.request.url).query))

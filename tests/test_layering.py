@@ -20,8 +20,9 @@ def _layer_of(module: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[0] == "gen_nb" else None
 
 
-def _imports(path: Path) -> list[tuple[int, str]]:
-    relative = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def _imports(path: Path, package_dir: Path = PACKAGE) -> list[tuple[int, str]]:
+    """(line, module) of every import in ``path``, relative ones resolved, at any depth."""
+    relative = path.relative_to(package_dir.parent).with_suffix("").parts
     package = list(relative if path.name == "__init__.py" else relative[:-1])
     if path.name == "__init__.py":
         package = package[:-1]
@@ -76,12 +77,7 @@ def test_the_checker_sees_function_level_and_relative_imports(tmp_path: Path) ->
     module = tmp_path / "gen_nb" / "transfer" / "x.py"
     module.parent.mkdir(parents=True)
     module.write_text("def f():\n    from ..widgets import panel\n    from gen_nb import frames\n")
-    global PACKAGE
-    saved, PACKAGE = PACKAGE, tmp_path / "gen_nb"
-    try:
-        found = {m for _, m in _imports(module)}
-    finally:
-        PACKAGE = saved
+    found = {m for _, m in _imports(module, tmp_path / "gen_nb")}
     assert {"gen_nb.widgets", "gen_nb.frames"} <= found
 
 

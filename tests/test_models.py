@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _support import EXAMPLES, ex
+from _support import EXAMPLES, ex, stringify_ids
 
 from gen_nb.api.errors import error_from_response
 from gen_nb.api.models import (
@@ -26,17 +26,6 @@ from gen_nb.api.models import (
 
 # the spec folder lies beside the checkout (shared/ next to the repo, as in CI)
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "gen-api-examples.json"
-
-
-
-def _stringify_ids(value):
-    """The OpenAPI variant of a payload: every id a string."""
-    if isinstance(value, dict):
-        return {k: (str(v) if (k == "id" or k.endswith("_id")) and isinstance(v, int)
-                    else _stringify_ids(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_ids(v) for v in value]
-    return value
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="the shared spec folder is not on this machine")
@@ -74,7 +63,7 @@ def test_object_type_is_case_insensitive(object_type) -> None:
 
 @pytest.mark.parametrize("ids", ["int", "str"])
 def test_engine_renders_and_layers(ids) -> None:
-    data = ex("engine") if ids == "int" else _stringify_ids(ex("engine"))
+    data = ex("engine") if ids == "int" else stringify_ids(ex("engine"))
     engine = Engine.from_api(data)
     assert engine.id == "812" and engine.title == "Launch teasers"
     assert engine.created_at == dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)

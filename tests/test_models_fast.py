@@ -22,7 +22,7 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from _support import EXAMPLES, ex
+from _support import EXAMPLES, ex, stringify_ids
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -169,18 +169,9 @@ def _both(data: Any) -> list[Render]:
     return fast
 
 
-def _stringify_ids(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: (str(v) if (k == "id" or k.endswith("_id")) and isinstance(v, int)
-                    else _stringify_ids(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_stringify_ids(v) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("ids", ["int", "str"])
 def test_documented_engine_gives_the_same_renders(ids: str) -> None:
-    data = ex("engine") if ids == "int" else _stringify_ids(ex("engine"))
+    data = ex("engine") if ids == "int" else stringify_ids(ex("engine"))
     renders = _both(data)
     assert [(r.id, r.take, r.is_current) for r in renders] == [
         ("56700", 1, False), ("56789", 2, True)]
@@ -192,7 +183,7 @@ def test_the_sandbox_workspaces_give_the_same_renders(sandbox: Any) -> None:
     total = 0
     for answer in engines.values():
         total += len(_both(answer))
-        total += len(_both(_stringify_ids(answer)))
+        total += len(_both(stringify_ids(answer)))
     assert total > 10
 
 
@@ -419,7 +410,7 @@ def _client(**kw: Any) -> Any:
 def test_listing_gives_what_the_engine_models_give_and_restores_the_collector() -> None:
     import responses
 
-    engines = [ex("engine"), _stringify_ids(ex("engine"))]
+    engines = [ex("engine"), stringify_ids(ex("engine"))]
     engines[1]["id"] = "813"
     with responses.RequestsMock() as mock:
         mock.get(f"{API}/vidsheet/812", json=engines[0])
