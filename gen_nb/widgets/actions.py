@@ -15,7 +15,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gen_nb.api.settings import TransferOptions
 
 __all__ = ["BulkOutcome", "check_each", "delete_planned", "download_all", "export_all",
            "plan_deletes", "publish_each"]
@@ -32,7 +35,7 @@ class BulkOutcome:
     again: Any = None
 
 
-def download_all(renders: Sequence[Any], dest: Any, *, options: Any = None,
+def download_all(renders: Sequence[Any], dest: Any, *, options: TransferOptions | None = None,
                  progress: Any = None, cancel: threading.Event | None = None) -> list[Any]:
     """``gen_nb.download_many`` of the renders into ``dest`` (a folder)."""
     from gen_nb.transfer import download_many
@@ -42,7 +45,7 @@ def download_all(renders: Sequence[Any], dest: Any, *, options: Any = None,
 
 
 def export_all(client: Any, renders: Sequence[Any], dest: str, *, layers: bool = False,
-               options: Any = None, progress: Any = None,
+               options: TransferOptions | None = None, progress: Any = None,
                cancel: threading.Event | None = None) -> Any:
     """``gen_nb.export`` of the renders (and, with ``layers``, their layer outputs)."""
     from gen_nb.export import export

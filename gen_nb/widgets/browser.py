@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -40,6 +40,9 @@ from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.publish import PublishPanel
 from gen_nb.widgets.text import render_lines
 from gen_nb.widgets.transfer import DownloadButton, StreamPanel
+
+if TYPE_CHECKING:
+    from gen_nb.api.settings import TransferOptions
 
 __all__ = ["TABS", "RenderBrowser", "Tab"]
 
@@ -117,15 +120,17 @@ class RenderBrowser(Panel):
 
     client: Any
     dest: Any
+    options: TransferOptions | None   # for every transfer it starts
     _fallback = ("use gen_nb.renders_frame(client) to list renders and "
                  "gen_nb.download(render) to fetch one")
 
     def __init__(self, client: Any, *, engine_ids: Any = None, dest: Any = None,
-                 options: Any = None, view: str = "List", wait: float = FIRST_WAIT) -> None:
+                 options: TransferOptions | None = None, view: str = "List",
+                 wait: float = FIRST_WAIT) -> None:
         super().__init__()
         self.add_class("gen-nb-browser")
         self.client, self.dest = client, dest
-        self.options: Any = options   # a TransferOptions for every transfer it starts
+        self.options = options
         self.render: Any = None
         self.deleted: set[str] = set()
         self._panels: dict[str, ItemView] = {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -34,6 +34,9 @@ from gen_nb.widgets.panel import (
 )
 from gen_nb.widgets.text import percent, progress_text, render_label
 from gen_nb.widgets.views import SaveLink
+
+if TYPE_CHECKING:
+    from gen_nb.api.settings import TransferOptions
 
 __all__ = ["BulkDownload", "BulkExport", "BulkPanel"]
 
@@ -117,7 +120,7 @@ class BulkDownload(_BulkWorker):
     _verb = "Download all"
     _fallback = "use gen_nb.download_many(renders, dest_dir)"
 
-    def __init__(self, dest: Any = None, *, options: Any = None) -> None:
+    def __init__(self, dest: Any = None, *, options: TransferOptions | None = None) -> None:
         super().__init__()
         self.options = options
         self.folder = w.Text(description="Folder", value=str(dest or ""),
@@ -157,7 +160,8 @@ class BulkExport(_BulkWorker):
     _verb = "Export"
     _fallback = "use gen_nb.export(renders, dest)"
 
-    def __init__(self, client: Any, dest: str = "exports/", *, options: Any = None) -> None:
+    def __init__(self, client: Any, dest: str = "exports/", *,
+                 options: TransferOptions | None = None) -> None:
         super().__init__()
         self._client, self.options = client, options
         self.dest = w.Text(description="Export to", value=dest,
@@ -198,7 +202,7 @@ class BulkPanel(Panel):
     _fallback = "use gen_nb.download_many / gen_nb.export / client.publish on a list"
 
     def __init__(self, client: Any, item: Any = None, *, dest: Any = None,
-                 options: Any = None) -> None:
+                 options: TransferOptions | None = None) -> None:
         super().__init__()
         self.item: list[Any] = []
         self.summary = Message()

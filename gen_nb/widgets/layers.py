@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -18,6 +18,9 @@ from gen_nb.widgets.panel import Callbacks, Message, Panel, show_error, show_mes
 from gen_nb.widgets.preview import Preview
 from gen_nb.widgets.text import layer_label
 from gen_nb.widgets.transfer import DownloadButton
+
+if TYPE_CHECKING:
+    from gen_nb.api.settings import TransferOptions
 
 __all__ = ["LayerPicker"]
 
@@ -33,7 +36,7 @@ class LayerPicker(Panel):
     _fallback = "use gen_nb.layers_frame(client.layers(render))"
 
     def __init__(self, client: Any = None, item: Any = None, *, dest: Any = None,
-                 options: Any = None) -> None:
+                 options: TransferOptions | None = None) -> None:
         super().__init__()
         self._client = client
         self.item: Any = None

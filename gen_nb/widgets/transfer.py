@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -34,6 +34,9 @@ from gen_nb.widgets.text import (
     url_of,
 )
 from gen_nb.widgets.views import SaveLink
+
+if TYPE_CHECKING:
+    from gen_nb.api.settings import TransferOptions
 
 __all__ = ["DownloadButton", "StreamPanel"]
 
@@ -187,7 +190,7 @@ class DownloadButton(_TransferPanel):
     _fallback = "use gen_nb.download(src, dest)"
 
     def __init__(self, item: Any = None, dest: str | Path | None = None, *,
-                 options: Any = None) -> None:
+                 options: TransferOptions | None = None) -> None:
         self.link = SaveLink(layout=w.Layout(width="100%"))
         super().__init__(item)
         self.dest = dest
@@ -244,7 +247,7 @@ class StreamPanel(_TransferPanel):
     _fallback = "use gen_nb.stream_to(src, url)"
 
     def __init__(self, item: Any = None, dest: str | None = None, *,
-                 method: str = "PUT", options: Any = None) -> None:
+                 method: str = "PUT", options: TransferOptions | None = None) -> None:
         self.destination = w.Text(description="Destination", value=dest or "",
                                   placeholder="https://… presigned PUT URL, or s3://bucket/key",
                                   style={"description_width": "initial"},
