@@ -156,6 +156,12 @@ def test_a_rerun_on_another_sandbox_moves_nothing_the_server_says_is_the_same(
     changed = records[0]["path"]
     records[0]["etag"] = '"another-version"'
     manifest.write_text("".join(json.dumps(r) + "\n" for r in records))
+    before = manifest.read_bytes()
+    assert main(["--sandbox", "export", str(dest), "--dry-run", "--json", "--no-progress"]) \
+        == EXIT_OK
+    planned = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in planned["results"] if r["status"] == "planned"] == [changed]
+    assert manifest.read_bytes() == before, "a dry run writes nothing, the manifest included"
     assert main(["--sandbox", "export", str(dest), "--json", "--no-progress"]) == EXIT_OK
     again = json.loads(capsys.readouterr().out)
     assert again["counts"] == {"skipped": first["counts"]["done"] - 1, "done": 1}

@@ -104,10 +104,12 @@ def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
     items = items_from(source, filters, api)
     destination = open_destination(dest, storage_options)
     try:
-        todo, results = _plan(items, destination, name, verify, opts)
+        todo, results, relocated = _plan(items, destination, name, verify, opts)
         if dry_run:
             results += _dry_run(todo, opts)
         else:
+            for record in relocated:   # the same object at its new URL: recorded there now
+                destination.add(record)
             results += _move(todo, destination, opts, max_workers, executor, progress, cancel,
                              Refresher(api))
     finally:
@@ -119,8 +121,9 @@ def export(source: Any, dest: Any, *, client: Any = None, layers: bool = True,
 
 
 def _plan(items: list[ExportItem], dest: Destination, template: str, verify: str,
-          options: TransferOptions) -> tuple[list[Plan], list[ExportResult]]:
-    """Each item's path; which are unchanged (skipped now) and which must move."""
+          options: TransferOptions) -> tuple[list[Plan], list[ExportResult], list[Record]]:
+    """Each item's path; which are unchanged (skipped now) and which must move; and the
+    records of unchanged files found under a new URL (written only by a real run)."""
     records = dest.records()
     old_paths = list(records)
     old_keys = [_record_key(r) for r in records.values()]
@@ -128,15 +131,16 @@ def _plan(items: list[ExportItem], dest: Destination, template: str, verify: str
                          old_keys + [i.key for i in items])[len(old_paths):]
     found = [records.get(path) for path in paths]
     moved = _moved([(item, record) for item, record in zip(items, found, strict=True)
-                    if record is not None and _record_key(record) == item.key
-                    and record.source_url != strip_url(item.url) and record.etag], options)
+                    if record is not None and record.etag and _record_key(record) == item.key
+                    and not _same(record, item)], options)
     todo: list[Plan] = []
     skipped: list[ExportResult] = []
+    relocated: list[Record] = []
     for item, path, record in zip(items, paths, found, strict=True):
         if record is not None and (_same(record, item) or item.key in moved) \
                 and dest.unchanged(record, verify):
-            if item.key in moved:   # the same object at its new URL: record where it is now
-                dest.add(dataclasses.replace(record, source_url=strip_url(item.url)))
+            if item.key in moved:
+                relocated.append(dataclasses.replace(record, source_url=strip_url(item.url)))
             skipped.append(ExportResult(src=redact_url(item.url), status="skipped", path=path,
                                         kind=item.kind, render_id=item.render_id,
                                         layer_id=item.layer_id, bytes=record.size,
@@ -144,7 +148,7 @@ def _plan(items: list[ExportItem], dest: Destination, template: str, verify: str
             continue
         ours = record is not None and _record_key(record) == item.key
         todo.append(Plan(item, path, overwrite=ours))
-    return todo, skipped
+    return todo, skipped, relocated
 
 
 def _moved(pairs: list[tuple[ExportItem, Record]], options: TransferOptions) -> set[str]:
