@@ -17,6 +17,7 @@ import ipywidgets as w
 from gen_nb.widgets import actions, fragments
 from gen_nb.widgets.delete import TwoClickDelete
 from gen_nb.widgets.panel import Message, WorkerPanel, show_error, show_message
+from gen_nb.widgets.publish import note_post, platform_checkboxes
 from gen_nb.widgets.text import form_words, plan_lines, post_state_text
 
 __all__ = ["BulkDelete", "BulkPublish"]
@@ -50,15 +51,8 @@ class BulkPublish(WorkerPanel):
         self.children = [row, self.caption, self.title, self.button, self.message, self.report]
 
     def _platforms(self, row: w.HBox) -> None:
-        try:
-            rules = self._client.platforms()
-        except Exception as exc:
-            show_error(self.message, exc)
-            return
-        for rule in rules:
-            box = w.Checkbox(description=rule.label or rule.platform, indent=False,
-                             layout=w.Layout(width="auto", margin="0 1.6em 0 0"))
-            self.boxes[rule.platform] = box
+        self.boxes = {rule.platform: box
+                      for rule, box in platform_checkboxes(self._client, self.message)}
         row.children = list(self.boxes.values())
 
     @property
@@ -109,9 +103,7 @@ class BulkPublish(WorkerPanel):
             lambda done: self._finished(done, bad), self._failed)
 
     def _note(self, render: Any, post: Any) -> None:
-        from gen_nb.widgets.publish import _note_post
-
-        _note_post(self.log_folder, render, post)
+        note_post(self.log_folder, render, post)
 
     def _finished(self, done: list[Any], bad: list[Any]) -> None:
         self.button.disabled = not self.item

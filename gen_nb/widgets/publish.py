@@ -24,7 +24,7 @@ from gen_nb.widgets import fragments
 from gen_nb.widgets.panel import Message, WorkerPanel, set_visible, show_error, show_message
 from gen_nb.widgets.text import counter_text, form_words, post_state_text, url_of
 
-__all__ = ["PublishPanel"]
+__all__ = ["PublishPanel", "note_post", "platform_checkboxes"]
 
 SCHEDULES = (("Now", "now"), ("Next available slot", "next_available"),
              ("At a time…", "specific_time"))
@@ -82,20 +82,11 @@ class PublishPanel(WorkerPanel):
                          self.publish_button, self.status, self.links]
 
     def _load_platforms(self) -> None:
-        try:
-            rules = self._client.platforms()
-        except Exception as exc:
-            show_error(self.status, exc)
-            return
-        self._rules = {rule.platform: rule for rule in rules}
-        boxes = []
-        for rule in rules:
-            box = w.Checkbox(description=rule.label or rule.platform, value=False, indent=False,
-                             layout=w.Layout(width="auto", margin="0 1.6em 0 0"))
+        for rule, box in platform_checkboxes(self._client, self.status):
+            self._rules[rule.platform] = rule
             box.observe(self._on_change, names="value")
             self.platform_boxes[rule.platform] = box
-            boxes.append(box)
-        self.platform_row.children = boxes
+        self.platform_row.children = list(self.platform_boxes.values())
 
     def _summary(self) -> str:
         target = getattr(self.item, "id", None) or ("a URL" if self.item else "nothing")
@@ -189,7 +180,7 @@ class PublishPanel(WorkerPanel):
               cancel: threading.Event) -> Any:
         post = self._client.publish(item, platforms, **fields)
         self._sent_item = item
-        _note_post(self.log_folder, item, post)
+        note_post(self.log_folder, item, post)
         self._on_post(post)
         return self._client.wait_post(post.id, timeout=self.wait_timeout,
                                       on_update=self._on_post, cancel=cancel)
@@ -200,7 +191,7 @@ class PublishPanel(WorkerPanel):
 
     def _finished(self, post: Any) -> None:
         self._on_post(post)
-        _note_post(self.log_folder, getattr(self, "_sent_item", self.item), post)
+        note_post(self.log_folder, getattr(self, "_sent_item", self.item), post)
         self.publish_button.disabled = bool(self.violations)
         state = post.state
         show_message(self.status, f"post {post.id}: {post_state_text(post)}",
@@ -220,7 +211,20 @@ class PublishPanel(WorkerPanel):
         show_error(self.status, exc)
 
 
-def _note_post(folder: Any, item: Any, post: Any) -> None:
+def platform_checkboxes(client: Any, message: Message) -> list[tuple[Any, w.Checkbox]]:
+    """One unticked checkbox per platform GEN offers, with its rules (``client.platforms()``,
+    cached by the client); none, and the reason in ``message``, when they cannot be read."""
+    try:
+        rules = client.platforms()
+    except Exception as exc:
+        show_error(message, exc)
+        return []
+    return [(rule, w.Checkbox(description=rule.label or rule.platform, value=False,
+                              indent=False, layout=w.Layout(width="auto", margin="0 1.6em 0 0")))
+            for rule in rules]
+
+
+def note_post(folder: Any, item: Any, post: Any) -> None:
     """Remember which render the post carries (the picker's "published" mark)."""
     from gen_nb.api.settings import download_dir
     from gen_nb.local_state import record_post
