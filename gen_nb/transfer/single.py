@@ -227,18 +227,13 @@ class _SingleStream:
                         break         # handed over below; the loop's check raises
                     n = reader.readinto(view[filled:])
                     filled += n
-                    received += n
                     task.progress.advance(n)
-            except BaseException:
+            finally:   # what arrived is kept, also when a read failed (a resume starts there)
                 if filled:
-                    pipe.submit(view, filled)   # what arrived is kept (a resume starts there)
+                    pipe.submit(view, filled)
                 else:
                     pipe.give_back(view)
-                raise
-            if filled:
-                pipe.submit(view, filled)
-            else:
-                pipe.give_back(view)
+            received += filled
             if not n or not len(view):
                 return
             if total is None and received > cap:
