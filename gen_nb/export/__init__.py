@@ -153,24 +153,29 @@ def _plan(items: list[ExportItem], dest: Destination, template: str, verify: str
 
 def _moved(pairs: list[tuple[ExportItem, Record]], options: TransferOptions) -> set[str]:
     """The items recorded under another URL (another CDN host or port, a new path) that the
-    server still says are the same object: the ETag and size of their record. One small
-    probe each, concurrently; any doubt (no answer, other validators) means they move."""
+    server still says are the same object: the ETag and size of their record. Any doubt (no
+    answer, other validators) means they move."""
+    answers = _probed([(item.url, f"Checking {item.key}") for item, _ in pairs], options)
+    return {item.key for (item, record), remote in zip(pairs, answers, strict=True)
+            if not isinstance(remote, Exception)
+            and remote.etag == record.etag and remote.total == record.size}
+
+
+def _probed(urls: list[tuple[str, str]], options: TransferOptions) -> list[Any]:
+    """One small probe (``Range: bytes=0-0``) per (url, what), 8 at once: its Remote, or the
+    exception it raised."""
     from gen_nb.transfer.remote import probe, shared_session
 
-    def same(pair: tuple[ExportItem, Record]) -> bool:
-        item, record = pair
+    def one(pair: tuple[str, str]) -> Any:
         try:
-            remote = probe(shared_session(), item.url, options, cancel=None,
-                           what=f"Checking {item.key}")
-        except Exception:
-            return False
-        return remote.etag == record.etag and remote.total == record.size
+            return probe(shared_session(), pair[0], options, cancel=None, what=pair[1])
+        except Exception as exc:
+            return exc
 
-    if not pairs:
-        return set()
-    with ThreadPoolExecutor(min(8, len(pairs)), thread_name_prefix="gen_nb-plan") as pool:
-        return {item.key for (item, _), ok in zip(pairs, pool.map(same, pairs), strict=True)
-                if ok}
+    if not urls:
+        return []
+    with ThreadPoolExecutor(min(8, len(urls)), thread_name_prefix="gen_nb-plan") as pool:
+        return list(pool.map(one, urls))
 
 
 def _record_key(record: Record) -> str:
@@ -184,21 +189,13 @@ def _same(record: Record, item: ExportItem) -> bool:
 
 def _dry_run(todo: list[Plan], options: TransferOptions) -> list[ExportResult]:
     """The planned files with their sizes (probed concurrently; unknown sizes stay None)."""
-    from gen_nb.transfer.remote import probe, shared_session
-
-    def size_of(plan: Plan) -> ExportResult:
-        try:
-            total = probe(shared_session(), plan.item.url, options, cancel=None,
-                          what=f"Checking {plan.path}").total
-            error = None
-        except Exception as exc:
-            total, error = None, str(exc)
-        return ExportResult(src=redact_url(plan.item.url), status="planned", path=plan.path,
-                            kind=plan.item.kind, render_id=plan.item.render_id,
-                            layer_id=plan.item.layer_id, bytes=total, error=error)
-
-    with ThreadPoolExecutor(8, thread_name_prefix="gen_nb-plan") as pool:
-        return list(pool.map(size_of, todo))
+    answers = _probed([(plan.item.url, f"Checking {plan.path}") for plan in todo], options)
+    return [ExportResult(src=redact_url(plan.item.url), status="planned", path=plan.path,
+                         kind=plan.item.kind, render_id=plan.item.render_id,
+                         layer_id=plan.item.layer_id,
+                         bytes=None if isinstance(remote, Exception) else remote.total,
+                         error=str(remote) if isinstance(remote, Exception) else None)
+            for plan, remote in zip(todo, answers, strict=True)]
 
 
 def _move(todo: list[Plan], dest: Destination, options: TransferOptions, workers: int,
