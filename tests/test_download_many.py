@@ -113,8 +113,9 @@ def test_a_file_planted_after_the_batch_listed_the_folder_is_never_replaced(
     other = sb.large_media_url(6000, "other.bin", seed=4)
     real = bulk._absent_ones
 
-    def list_then_plant(folder: Path, jobs: Any) -> set[int]:
-        found = real(folder, jobs)
+    def list_then_plant(jobs: Any) -> set[int]:
+        found = real(jobs)
+        folder = download_dir
         assert len(found) == 2                       # both looked absent to the listing…
         import urllib.request
 

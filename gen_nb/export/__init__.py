@@ -254,18 +254,11 @@ def _move(todo: list[Plan], dest: Destination, options: TransferOptions, workers
 def _mark_absent(dest: LocalDestination, todo: list[Plan]) -> list[Plan]:
     """Each folder listed once: the plans whose file (and .part, .lock) is not there need no
     three ``lstat`` calls each before they start (as download_many does)."""
-    from gen_nb.transfer.small import absent_from, names_in
+    from gen_nb.transfer.small import absent
 
-    listings: dict[Path, set[str] | None] = {}
-    marked = []
-    for plan in todo:
-        path = dest.path_of(plan.path)
-        if path.parent not in listings:
-            listings[path.parent] = names_in(path.parent)
-        names = listings[path.parent]
-        absent = names is not None and absent_from(names, path.name)
-        marked.append(dataclasses.replace(plan, absent=True) if absent else plan)
-    return marked
+    free = absent([dest.path_of(plan.path) for plan in todo])
+    return [dataclasses.replace(plan, absent=True) if ok else plan
+            for plan, ok in zip(todo, free, strict=True)]
 
 
 def _make_folders(dest: LocalDestination, todo: list[Plan]) -> list[Path]:

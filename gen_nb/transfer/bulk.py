@@ -40,7 +40,7 @@ from gen_nb.transfer.on_threads import run_on_threads
 from gen_nb.transfer.plan import Target, file_name_for, unique_paths
 from gen_nb.transfer.progress import Progress, ProgressState, make_sink
 from gen_nb.transfer.results import TransferResult
-from gen_nb.transfer.small import absent_from, names_in
+from gen_nb.transfer.small import absent
 from gen_nb.transfer.task import fsync_folder
 
 __all__ = ["download_many"]
@@ -128,7 +128,7 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     own = executor is None
     pool = executor or ThreadPoolExecutor(max_workers, thread_name_prefix="gen_nb-dl")
     live = isinstance(pool, ThreadPoolExecutor)  # a process pool takes no Progress or Event
-    absent = _absent_ones(folder, jobs) if live else set()
+    absent = _absent_ones(jobs) if live else set()
     try:
         run_on_threads(pool, [(index, _run_one, (source, path, opts, live, index in absent))
                               for index, source, path in jobs],
@@ -145,23 +145,11 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     return final
 
 
-def _absent_ones(folder: Path, jobs: list[tuple[int, Source, Path]]) -> set[int]:
-    """The jobs whose file, ``.part`` and ``.lock`` are not in ``folder`` now (one listing
-    instead of three ``lstat`` a file); a path asked for twice counts for its first job
-    only (the second finds the first's file)."""
-    names = names_in(folder)
-    if names is None:
-        return set()
-    found: set[int] = set()
-    taken: set[str] = set()
-    for index, _source, path in jobs:
-        name = path.name
-        if name in taken:
-            continue
-        taken.add(name)
-        if absent_from(names, name):
-            found.add(index)
-    return found
+def _absent_ones(jobs: list[tuple[int, Source, Path]]) -> set[int]:
+    """The jobs whose file, ``.part`` and ``.lock`` are not there now (one listing of the
+    folder instead of three ``lstat`` a file; see :func:`~gen_nb.transfer.small.absent`)."""
+    return {index for (index, _source, _path), free in
+            zip(jobs, absent([path for *_, path in jobs]), strict=True) if free}
 
 
 def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | None],

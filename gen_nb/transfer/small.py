@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,19 +92,26 @@ class _Body:
     digests: dict[str, str] = field(default_factory=dict)
 
 
-def names_in(folder: Path) -> set[str] | None:
-    """The names in ``folder`` now (one listing), or None when it cannot be listed."""
-    try:
-        with os.scandir(folder) as entries:
-            return {entry.name for entry in entries}
-    except OSError:
-        return None
-
-
-def absent_from(names: set[str], name: str) -> bool:
-    """Whether a listing holds no ``name``, ``name.part`` or ``name.lock``: what
-    :func:`nothing_there` checks with three ``lstat`` calls."""
-    return name not in names and f"{name}.part" not in names and f"{name}.lock" not in names
+def absent(paths: Sequence[Path]) -> list[bool]:
+    """For each path, whether neither it nor its ``.part`` or ``.lock`` is there now — what
+    :func:`nothing_there` checks with three ``lstat`` calls, from one listing per folder. A
+    path asked for again counts as there (its first job makes it); a folder that cannot be
+    listed counts as unknown (False)."""
+    listings: dict[Path, set[str] | None] = {}
+    seen: set[Path] = set()
+    out = []
+    for path in paths:
+        if path.parent not in listings:
+            try:
+                with os.scandir(path.parent) as entries:
+                    listings[path.parent] = {entry.name for entry in entries}
+            except OSError:
+                listings[path.parent] = None
+        names, name = listings[path.parent], path.name
+        out.append(names is not None and path not in seen and name not in names
+                   and f"{name}.part" not in names and f"{name}.lock" not in names)
+        seen.add(path)
+    return out
 
 
 def nothing_there(target: Target) -> bool:
