@@ -227,3 +227,15 @@ def test_gitignore_covers_generated_files() -> None:
     ignored = set((ROOT / ".gitignore").read_text().split())
     for pattern in (".venv/", "__pycache__/", "*.egg-info/", "test-artifacts/", "*.part"):
         assert pattern in ignored, f".gitignore lacks {pattern}"
+
+
+def test_readme_layout_names_every_module() -> None:
+    """The layout section matches the tree: every module of gen_nb outside the sandbox's
+    insides (the sandbox and its media kit are described as a whole) is named there."""
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):]
+    package = ROOT / "gen_nb"
+    missing = [str(path.relative_to(package)) for path in sorted(package.rglob("*.py"))
+               if path.name != "__init__.py" and path.relative_to(package).parts[0] != "sandbox"
+               and path.name not in layout]
+    assert missing == [], f"add these to the README's layout section: {missing}"
