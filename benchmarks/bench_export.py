@@ -21,6 +21,7 @@ Exits 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import itertools
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -91,7 +93,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"  # type: ignore[index]
         engines = max(1, self.files // ROWS_PER_ENGINE)
         if path.startswith("/f/"):
             self.counts["cdn"] += 1
@@ -155,6 +157,16 @@ def _client(base: str) -> Any:
                           retries=0)
 
 
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A fresh temp folder, removed afterwards whatever happens (none is left in /tmp)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def _counts(base: str) -> dict[str, int]:
     import urllib.request
 
@@ -186,24 +198,23 @@ def compare_local(base: str, rounds: int, s3: Any) -> dict[str, list[float]]:
 
     with _client(base) as client:
         for n in range(rounds):
-            work = Path(tempfile.mkdtemp(prefix="bench-export-"))
-            pairs = [[("download_many", functools.partial(list_and_download, client,
-                                                          work / "many")),
-                      ("export", functools.partial(gen_nb.export, client, work / "export",
-                                                   progress=False, fsync=False))]]
-            if s3 is not None:
-                fs = s3.s3fs()
-                bucket = s3.bucket(f"bench-export-{os.getpid()}-{n}")
-                pairs.append([
-                    ("download_many_s3", functools.partial(
-                        list_download_put, client, fs, work / "via-disk", f"{bucket}/many")),
-                    ("export_s3", functools.partial(
-                        gen_nb.export, client, f"s3://{bucket}/gen",
-                        storage_options=s3.storage_options, progress=False))])
-            for pair in pairs:  # ABBA: neither side always goes first
-                for name, run in pair if n % 2 == 0 else reversed(pair):
-                    times[name].append(timed(run))
-            shutil.rmtree(work, ignore_errors=True)
+            with scratch("bench-export-") as work:
+                pairs = [[("download_many", functools.partial(list_and_download, client,
+                                                              work / "many")),
+                          ("export", functools.partial(gen_nb.export, client, work / "export",
+                                                       progress=False, fsync=False))]]
+                if s3 is not None:
+                    fs = s3.s3fs()
+                    bucket = s3.bucket(f"bench-export-{os.getpid()}-{n}")
+                    pairs.append([
+                        ("download_many_s3", functools.partial(
+                            list_download_put, client, fs, work / "via-disk", f"{bucket}/many")),
+                        ("export_s3", functools.partial(
+                            gen_nb.export, client, f"s3://{bucket}/gen",
+                            storage_options=s3.storage_options, progress=False))])
+                for pair in pairs:  # ABBA: neither side always goes first
+                    for name, run in pair if n % 2 == 0 else reversed(pair):
+                        times[name].append(timed(run))
     return times
 
 
@@ -211,14 +222,12 @@ def rerun_requests(base: str) -> tuple[int, int, int]:
     """(API requests, CDN requests, engines) of a rerun with nothing new."""
     import gen_nb
 
-    work = Path(tempfile.mkdtemp(prefix="bench-rerun-"))
-    with _client(base) as client:
+    with scratch("bench-rerun-") as work, _client(base) as client:
         gen_nb.export(client, work, progress=False, fsync=False)
         before = _counts(base)
         again = gen_nb.export(client, work, progress=False, fsync=False)
         after = _counts(base)
         engines = len(client.engines())
-    shutil.rmtree(work, ignore_errors=True)
     assert set(again.counts) == {"skipped"}, again.counts
     return after["api"] - before["api"] - 2, after["cdn"] - before["cdn"], engines
 
@@ -233,27 +242,28 @@ def dask_vs_threads(files: int, rounds: int) -> tuple[list[float], list[float], 
 
     server, base = start_server(files, rate=2_000_000)
     _Handler.body = bytes(range(256)) * (SIZE // 256)
-    threads, dask, gaps = [], [], []
+    threads: list[float] = []
+    dask: list[float] = []
+    gaps: list[float] = []
     try:
         with LocalCluster(n_workers=2, threads_per_worker=8, processes=True, host="127.0.0.1",
                           dashboard_address=None) as cluster, Client(cluster) as dask_client, \
                 _client(base) as client:
-            gen_nb.export(client, Path(tempfile.mkdtemp(prefix="bench-dask-warm-")),
-                          progress=False, fsync=False, executor=dask_client)  # imports, once
+            with scratch("bench-dask-warm-") as warm:   # imports gen_nb in the workers, once
+                gen_nb.export(client, warm, progress=False, fsync=False, executor=dask_client)
             for n in range(rounds):
-                work = Path(tempfile.mkdtemp(prefix="bench-dask-"))
-                seen: list[float] = []
-                pair = [(threads, functools.partial(gen_nb.export, client, work / "t",
-                                                    progress=False, fsync=False,
-                                                    max_workers=16)),
-                        (dask, functools.partial(gen_nb.export, client, work / "d",
-                                                 progress=lambda _state, seen=seen: seen.append(
-                                                     time.monotonic()),
-                                                 fsync=False, executor=dask_client))]
-                for times, run in pair if n % 2 == 0 else reversed(pair):
-                    times.append(timed(run))
-                gaps.append(max(b - a for a, b in itertools.pairwise(seen)))
-                shutil.rmtree(work, ignore_errors=True)
+                with scratch("bench-dask-") as work:
+                    seen: list[float] = []
+                    pair = [(threads, functools.partial(gen_nb.export, client, work / "t",
+                                                        progress=False, fsync=False,
+                                                        max_workers=16)),
+                            (dask, functools.partial(gen_nb.export, client, work / "d",
+                                                     progress=lambda _state, seen=seen:
+                                                     seen.append(time.monotonic()),
+                                                     fsync=False, executor=dask_client))]
+                    for times, run in pair if n % 2 == 0 else reversed(pair):
+                        times.append(timed(run))
+                    gaps.append(max(b - a for a, b in itertools.pairwise(seen)))
     finally:
         server.terminate()
     return threads, dask, max(gaps)
@@ -275,9 +285,10 @@ def peak_rss_kib() -> int:
 
 
 def _peak_rss_child(files: int) -> int:
-    code = ("import sys, tempfile; sys.path.insert(0, %r); import bench_export as b; "
-            "p, base = b.start_server(%d); import gen_nb; c = b._client(base); "
-            "gen_nb.export(c, tempfile.mkdtemp(), progress=False, fsync=False); "
+    code = ("import sys, tempfile; sys.path.insert(0, %r); import bench_export as b\n"
+            "p, base = b.start_server(%d); import gen_nb; c = b._client(base)\n"
+            "with tempfile.TemporaryDirectory() as d:\n"
+            "    gen_nb.export(c, d, progress=False, fsync=False)\n"
             "print(b.peak_rss_kib()); p.terminate()")
     out = subprocess.run([sys.executable, "-c", code % (str(Path(__file__).parent), files)],
                          capture_output=True, text=True, check=True, timeout=600)

@@ -15,7 +15,10 @@ Every variant runs in its own subprocess, interleaved round by round (A B C … 
 output folder deleted after each run; the tables give medians (min–max) and the ratios
 against the targets with PASS/FAIL. Worker counts are matched: gen_nb ``max_workers=16``
 against ``aria2c -j16``; ``xargs -P8 curl`` (8 processes of 1/8 of the list each, every curl
-reusing its connection) is shown for reference. gen_nb's seconds and CPU are those of the
+reusing its connection) is shown for reference, and so are two loops on urllib3 itself (the
+floor of gen_nb's own stack, see ``_floor_worker``): a bare one, and one that also does the
+per-file work gen_nb cannot skip (timeouts, a temp file linked into place, a manifest line).
+gen_nb's seconds and CPU are those of the
 transfer itself (measured inside the worker, without the interpreter's start and imports);
 the "process s" column is the whole subprocess, for comparison with the binaries, whose
 seconds are their whole process. gen_nb's rows check every result's sha256. ``--baseline
@@ -68,6 +71,61 @@ def _worker(args: argparse.Namespace) -> None:
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     print(json.dumps({"seconds": seconds, "cpu": cpu, "gen_nb": gen_nb.__file__,
                       "bad": f"{len(bad)} bad, first: {bad[0]}" if bad else None}))
+
+
+def _floor_worker(args: argparse.Namespace) -> None:
+    """The reference floor of gen_nb's own stack: a plain loop on urllib3 (which gen_nb's
+    transfers use), ``--workers`` threads sharing one pool, each file read whole, hashed with
+    sha256, written and fsync'ed. ``--guarded 1`` adds what gen_nb must do for every file
+    besides: bounded socket timeouts, a temp file of its own moved into place with a hard
+    link that never replaces anything (then unlinked), and one manifest line. Neither
+    verifies a server digest, retries, resumes, reports progress nor returns results."""
+    import hashlib
+    import resource
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    import urllib3
+
+    urls = Path(args.list).read_text().split()
+    out, guarded = Path(args.out), args.guarded == "1"
+    out.mkdir(parents=True)
+    origin = urls[0][:urls[0].index("/", len("http://"))]
+    host, port = origin[len("http://"):].split(":")
+    pool = urllib3.HTTPConnectionPool(
+        host, int(port), maxsize=args.workers,
+        timeout=urllib3.Timeout(connect=10, read=60) if guarded else None)
+    manifest = os.open(out / "manifest.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def one(url: str) -> str:
+        answer = pool.urlopen("GET", url[len(origin):], retries=False, redirect=False)
+        data, path = answer.data, out / url.rsplit("/", 1)[1]
+        digest = hashlib.sha256(data).hexdigest()
+        name = f"{path}.{secrets.token_hex(4)}.tmp" if guarded else str(path)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o644)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        if guarded:
+            os.link(name, path)
+            os.unlink(name)
+            os.lstat(out / "manifest.jsonl")
+            line = {"path": path.name, "size": len(data), "sha256": digest, "source_url": url,
+                    "etag": answer.headers.get("ETag")}
+            os.write(manifest, (json.dumps(line, sort_keys=True) + "\n").encode())
+        return digest
+
+    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    with ThreadPoolExecutor(args.workers) as workers:
+        digests = list(workers.map(one, urls))
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    bad = sum(d != args.sha256 for d in digests)
+    print(json.dumps({"seconds": seconds,
+                      "cpu": (after.ru_utime + after.ru_stime) -
+                             (before.ru_utime + before.ru_stime),
+                      "bad": f"{bad} wrong sha256" if bad else None}))
 
 
 # --- the proxy ------------------------------------------------------------------------------------
@@ -144,6 +202,9 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 # --- the variants ---------------------------------------------------------------------------------
 
+FLOOR = "urllib3 loop (floor)"                       # see _floor_worker
+GUARDED = "urllib3 loop, guarded"  # + timeouts, link, manifest
+
 SCENARIOS = {   # name → (files, size, what)
     "small": (1000, 64 * KiB, "1,000 × 64 KiB, local nginx"),
     "capped": (40, 8 * MiB, "40 × 8 MiB, 5 MB/s per connection"),
@@ -175,6 +236,13 @@ def _variants(args: argparse.Namespace, work: Path, lists: dict[str, Path],
         if scenario != "capped":
             table[f"{scenario}: gen_nb {args.workers} workers fsync=False"] = (
                 scenario, [*gen, "--out", str(out / "n"), "--fsync", "0"], out / "n")
+        if scenario != "capped":
+            floor = [*py[:-1], "floor", "--list", str(listed), "--workers", str(args.workers),
+                     "--sha256", shas[scenario]]
+            table[f"{scenario}: {FLOOR}"] = (scenario, [*floor, "--out", str(out / "u")],
+                                             out / "u")
+            table[f"{scenario}: {GUARDED}"] = (
+                scenario, [*floor, "--out", str(out / "v"), "--guarded", "1"], out / "v")
         table[f"{scenario}: aria2c -j{args.workers}"] = (
             scenario, [ARIA2C, f"-j{args.workers}", "-i", str(listed), "-d", str(out / "a"),
                        "--allow-overwrite=true", "-q"], out / "a")
@@ -277,6 +345,12 @@ def checks_of(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace
          speed_ratio(f"capped: gen_nb {w} workers", f"capped: aria2c -j{w}"), ">=", 1.0),
         (f"200 × 64 KiB, 60 ms/conn: gen_nb {w} workers vs aria2c -j{w}",
          speed_ratio(f"proxy: gen_nb {w} workers", f"proxy: aria2c -j{w}"), ">=", 1.0),
+        ("200 × 64 KiB, 60 ms/conn: gen_nb vs the guarded urllib3 loop (info)",
+         speed_ratio(f"proxy: gen_nb {w} workers", f"proxy: {GUARDED}"), ">=", 0.0),
+        ("200 × 64 KiB, 60 ms/conn: the guarded urllib3 loop vs aria2c (info)",
+         speed_ratio(f"proxy: {GUARDED}", f"proxy: aria2c -j{w}"), ">=", 0.0),
+        ("200 × 64 KiB, 60 ms/conn: the bare urllib3 loop vs aria2c (info)",
+         speed_ratio(f"proxy: {FLOOR}", f"proxy: aria2c -j{w}"), ">=", 0.0),
         ("200 × 64 KiB, 60 ms/conn: gen_nb connections (max)",
          float(max(proxy_conns)) if proxy_conns else None, "<=", float(w)),
     ]
@@ -310,11 +384,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="a folder holding another gen_nb/ (e.g. from git archive HEAD): "
                              "its download_many runs too, as '[base]' rows")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    for name in ("--list", "--out", "--sha256", "--fsync"):
+    for name in ("--list", "--out", "--sha256", "--fsync", "--guarded"):
         parser.add_argument(name, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        _worker(args)
+        (_floor_worker if args.worker == "floor" else _worker)(args)
         return 0
     for tool, package in ((base.NGINX, "nginx-light"), (ARIA2C, "aria2"), ("curl", "curl")):
         if shutil.which(tool) is None:
