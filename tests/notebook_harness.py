@@ -84,7 +84,11 @@ def code_outputs(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 
 
 def python3_kernel_manager(spec_dir: Path) -> AsyncKernelManager:
-    """A KernelManager whose only "python3" kernel is this interpreter (no user-level override)."""
+    """A KernelManager whose only "python3" kernel is this interpreter (no user-level override).
+
+    Its connection file goes in ``spec_dir`` too: left to itself jupyter_client makes one with
+    ``tempfile.mkstemp`` in the system temp folder, and nbclient's shutdown left every one of
+    them behind (one per notebook run)."""
     kernel = spec_dir / "python3"
     kernel.mkdir(parents=True, exist_ok=True)
     (kernel / "kernel.json").write_text(json.dumps({
@@ -93,7 +97,8 @@ def python3_kernel_manager(spec_dir: Path) -> AsyncKernelManager:
         "language": "python",
     }))
     specs = KernelSpecManager(kernel_dirs=[str(spec_dir)], ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs)
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=specs,
+                              connection_file=str(spec_dir / "connection.json"))
 
 
 def kernel_env(sandbox: Any, download_dir: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ sandbox; tests/test_notebook_outputs.py checks what each one shows on the same r
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -16,6 +17,7 @@ from notebook_harness import (
     NotebookRunner,
     embedded_media,
     error_report,
+    python3_kernel_manager,
 )
 
 pytestmark = pytest.mark.notebooks
@@ -48,3 +50,11 @@ def test_embedded_media_detector_sees_base64() -> None:
         nbformat.v4.new_output("display_data", data={"text/html": '<video src="http://x/a.mp4">'}),
     ])])
     assert embedded_media(nb) == ["image/png", "text/html with a base64 data: URI"]
+
+
+def test_kernel_connection_files_stay_in_the_work_folder(tmp_path: Path) -> None:
+    """A notebook run leaves nothing in the system temp folder: the kernel's connection file
+    (which jupyter_client would otherwise make there with mkstemp, and nbclient left behind
+    once per notebook) lives beside the kernel spec, inside the test's own folder."""
+    manager = python3_kernel_manager(tmp_path / "kernels")
+    assert Path(manager.connection_file).resolve().is_relative_to(tmp_path.resolve())

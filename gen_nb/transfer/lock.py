@@ -92,9 +92,10 @@ class DestinationLock:
     """Exclusive lock on ``path`` (a ``.lock`` file); a context manager.
 
     >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.lock"
-    >>> with DestinationLock(p, timeout=0):
-    ...     p.exists()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     p = pathlib.Path(folder) / "x.lock"
+    ...     with DestinationLock(p, timeout=0):
+    ...         p.exists()
     True
     """
 
