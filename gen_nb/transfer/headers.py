@@ -10,12 +10,13 @@ import base64
 import binascii
 import hashlib
 import re
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from requests.structures import CaseInsensitiveDict
 from urllib3 import HTTPHeaderDict
+
+from gen_nb.api.redact import split_query
 
 __all__ = [
     "ContentRange",
@@ -35,10 +36,8 @@ def split_url(url: str) -> tuple[str, str | None]:
     Sidecars store this pair so that a presigned query string never lands on disk, yet a
     different query can still be told apart.
     """
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]          # never keep user:password@
-    base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    return base, query_digest(parts.query)
+    base, query = split_query(url)                 # never keeps user:password@
+    return base, query_digest(query)
 
 
 def query_digest(query: str) -> str | None:

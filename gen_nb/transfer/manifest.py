@@ -27,9 +27,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from gen_nb.api.redact import strip_url
 from gen_nb.transfer.files import open_owned, read_record
-from gen_nb.transfer.headers import query_digest
+from gen_nb.transfer.headers import split_url
 
 __all__ = ["MANIFEST_NAME", "Manifest", "Record", "manifest_for", "record_for"]
 
@@ -73,26 +72,31 @@ class Record:
 
     def same_source(self, url: str) -> bool:
         """Whether this record came from ``url`` (same address; same query, by hash)."""
-        return self.source_url == strip_url(url) and self.query_sha256 == _query_hash(url)
+        return (self.source_url, self.query_sha256) == split_url(url)
 
 
 _FIELDS = tuple(f.name for f in fields(Record))
 
 
-def _query_hash(url: str) -> str | None:
-    return query_digest(url.partition("?")[2].partition("#")[0])
-
-
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The time now in UTC, ``2026-12-01T23:40:00.123456Z``."""
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def _posix(path: str) -> str:
+    """``path`` as a normalised POSIX path (a bare file name already is one)."""
+    if "/" not in path and path not in ("", "."):
+        return path
+    return PurePosixPath(path).as_posix()
 
 
 def record_for(path: str, url: str, size: int, sha256: str, *, etag: str | None,
                last_modified: str | None, about: dict[str, Any] | None = None) -> Record:
     """A record for a file just finished: secrets stripped from the URL, the time stamped."""
     about = about or {}
-    return Record(path=PurePosixPath(path).as_posix(), size=size, sha256=sha256,
-                  source_url=strip_url(url), query_sha256=_query_hash(url), etag=etag,
+    source, query = split_url(url)
+    return Record(path=_posix(path), size=size, sha256=sha256,
+                  source_url=source, query_sha256=query, etag=etag,
                   last_modified=last_modified, kind=str(about.get("kind") or "file"),
                   render_id=about.get("render_id"), layer_id=about.get("layer_id"),
                   engine_id=about.get("engine_id"), title=about.get("title"),
@@ -115,7 +119,7 @@ class Manifest:
         """The newest record for a path relative to the folder, or None."""
         with self._lock:
             self._refresh()
-            return self._records.get(PurePosixPath(relative).as_posix())
+            return self._records.get(_posix(relative))
 
     def records(self) -> list[Record]:
         """The newest record of every path, in the order the paths were first written."""
