@@ -11,19 +11,19 @@ Three scenarios from design.md's performance table, each against a local nginx (
 * **proxy** — 200 × 64 KiB through a TCP proxy that waits 60 ms on every new connection
   before it relays (a TCP + TLS handshake to a far CDN), counting the connections it accepts.
 
-Every variant runs in its own subprocess, interleaved round by round (A B C … A B C …), its
-output folder deleted after each run; the tables give medians (min–max) and the ratios
-against the targets with PASS/FAIL. Worker counts are matched: gen_nb ``max_workers=16``
-against ``aria2c -j16``; ``xargs -P8 curl`` (8 processes of 1/8 of the list each, every curl
-reusing its connection) is shown for reference, and so are two loops on urllib3 itself (the
-floor of gen_nb's own stack, see ``_floor_worker``): a bare one, and one that also does the
-per-file work gen_nb cannot skip (timeouts, a temp file linked into place, a manifest line).
-gen_nb's seconds and CPU are those of the
-transfer itself (measured inside the worker, without the interpreter's start and imports);
-the "process s" column is the whole subprocess, for comparison with the binaries, whose
-seconds are their whole process. gen_nb's rows check every result's sha256. ``--baseline
-DIR`` (a folder holding another ``gen_nb/``, e.g. from ``git archive``) adds its
-``download_many`` as ``[base]`` rows, for before/after ratios in the same run.
+Every variant runs in its own subprocess, interleaved round by round (A B C … A B C …; the
+short, noisy proxy rows three times a round), its output folder deleted after each run; the
+tables give medians (min–max) and the ratios against the targets with PASS/FAIL. Worker counts
+are matched: gen_nb ``max_workers=16`` against ``aria2c -j16``; ``xargs -P8 curl`` (8 processes
+of 1/8 of the list each, every curl reusing its connection) is shown for reference, and so are
+two loops on urllib3 itself (the floor of gen_nb's own stack, see ``_floor_worker``): a bare
+one, and one that also does the per-file work gen_nb cannot skip (timeouts, a temp file linked
+into place, a manifest line). gen_nb's seconds and CPU are those of the transfer itself
+(measured inside the worker, without the interpreter's start and imports); the "process s"
+column is the whole subprocess, for comparison with the binaries, whose seconds are their whole
+process. gen_nb's rows check every result's sha256. ``--baseline DIR`` (a folder holding
+another ``gen_nb/``, e.g. from ``git archive``) adds its ``download_many`` as ``[base]`` rows,
+for before/after ratios in the same run.
 """
 
 from __future__ import annotations
@@ -212,6 +212,11 @@ SCENARIOS = {   # name → (files, size, what)
 }
 
 
+# Runs per round: the proxy rows last ~0.3 s and swing most (aria2c 0.21–0.47 s within one
+# run on the shared benchmark machine), so each round runs them three times, interleaved.
+REPEAT = {"proxy": 3}
+
+
 def _url_list(work: Path, name: str, url: Callable[[str], str], count: int) -> Path:
     path = work / f"{name}.txt"
     path.write_text("".join(url(f"{name}/f{i:04d}.bin") + "\n" for i in range(count)))
@@ -296,11 +301,15 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
                       if not args.only or any(o in n for o in args.only)}
             rows: dict[str, list[dict[str, Any]]] = {name: [] for name in chosen}
             for round_no in range(1, args.rounds + 1):
-                for name, (_, cmd, out) in chosen.items():
-                    row = _one(name, cmd, out, proxy)
-                    rows[name].append(row)
-                    print(f"  round {round_no}: {name:<40} {row['seconds']:7.3f} s  "
-                          f"cpu {row['cpu']:.2f} s  conns {row['connections']}", flush=True)
+                for rep in range(max(REPEAT.values())):
+                    for name, (scenario, cmd, out) in chosen.items():
+                        if rep >= REPEAT.get(scenario, 1):
+                            continue
+                        row = _one(name, cmd, out, proxy)
+                        rows[name].append(row)
+                        print(f"  round {round_no}: {name:<40} {row['seconds']:7.3f} s  "
+                              f"cpu {row['cpu']:.2f} s  conns {row['connections']}",
+                              flush=True)
         return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -309,8 +318,9 @@ def run_all(args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
 # --- tables ---------------------------------------------------------------------------------------
 
 def summarize(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
-    lines = [f"{args.rounds} rounds, medians (min–max), {os.cpu_count()} CPUs; gen_nb: transfer "
-             "time inside the process; binaries: the whole process", "",
+    repeats = ", ".join(f"{k} rows {n} runs a round" for k, n in REPEAT.items())
+    lines = [f"{args.rounds} rounds ({repeats}), medians (min–max), {os.cpu_count()} CPUs; "
+             "gen_nb: transfer time inside the process; binaries: the whole process", "",
              f"| {'variant':<40} | {'seconds':>20} | {'process s':>9} | {'CPU s':>6} | "
              f"{'files/s':>7} | {'conns (max)':>11} | {'RSS MiB':>7} |",
              f"|{'-' * 42}|{'-' * 22}|{'-' * 11}|{'-' * 8}|{'-' * 9}|{'-' * 13}|{'-' * 9}|"]
