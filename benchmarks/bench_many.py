@@ -388,14 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", default="5m", help="per-connection cap of the capped rows")
     parser.add_argument("--delay", type=float, default=60.0,
                         help="ms the proxy waits on each new connection")
-    parser.add_argument("--only", action="append", default=[],
-                        help="run only variants whose name contains this (repeatable)")
-    parser.add_argument("--baseline", default=None,
-                        help="a folder holding another gen_nb/ (e.g. from git archive HEAD): "
-                             "its download_many runs too, as '[base]' rows")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    for name in ("--list", "--out", "--sha256", "--fsync", "--guarded"):
-        parser.add_argument(name, help=argparse.SUPPRESS)
+    base.shared_arguments(parser, "its download_many runs too, as '[base]' rows",
+                          ("--list", "--out", "--sha256", "--fsync", "--guarded"))
     args = parser.parse_args(argv)
     if args.worker:
         (_floor_worker if args.worker == "floor" else _worker)(args)

@@ -39,7 +39,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 MiB, GiB = 1 << 20, 1 << 30
 NGINX = "/usr/sbin/nginx"
-FILL_HASH = 256 << 10      # the piece size gen_nb hands its hasher (gen_nb.transfer.single.FILL)
 
 
 # --- worker side: one measured variant per process ------------------------------------------------
@@ -69,11 +68,12 @@ def _worker(args: argparse.Namespace) -> None:
                                    fsync=args.fsync != "0").sha256
     elif args.worker == "stream":
         digest = transfer.stream_to(args.url, args.sink, progress=count).sha256
-    elif args.worker == "sha256":        # the hash alone: the same bytes, from memory
-        block, digest_of = memoryview(bytes(range(256)) * (FILL_HASH // 256)), hashlib.sha256()
-        for _ in range(int(args.url) // FILL_HASH):
-            digest_of.update(block)
-        digest = None
+    elif args.worker == "sha256":   # the hash alone, from memory, in gen_nb's hand-over size
+        from gen_nb.transfer.single import FILL
+
+        block, hasher = memoryview(bytes(range(256)) * (FILL // 256)), hashlib.sha256()
+        for _ in range(int(args.url) // FILL):
+            hasher.update(block)
     elif args.worker == "bulk":
         urls = Path(args.url).read_text().split()
         results = transfer.download_many(urls, args.out, max_workers=args.workers,
@@ -420,6 +420,20 @@ def _verdict(label: str, value: float | None, op: str, bound: float) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def shared_arguments(parser: argparse.ArgumentParser, baseline_runs: str,
+                     worker_options: tuple[str, ...]) -> None:
+    """The options every benchmark here takes: ``--only``, ``--baseline`` (``baseline_runs``:
+    what of the other checkout runs) and the hidden ``--worker`` with its ``worker_options``."""
+    parser.add_argument("--only", action="append", default=[],
+                        help="run only variants whose name contains this (repeatable)")
+    parser.add_argument("--baseline", default=None,
+                        help="a folder holding another gen_nb/ (e.g. from git archive HEAD): "
+                             + baseline_runs)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    for name in worker_options:
+        parser.add_argument(name, help=argparse.SUPPRESS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="1G", help="reference file size (default 1G)")
@@ -431,14 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--bulk-files", type=int, default=40)
     parser.add_argument("--bulk-size", default="32M")
-    parser.add_argument("--only", action="append", default=[],
-                        help="run only variants whose name contains this (repeatable)")
-    parser.add_argument("--baseline", default=None,
-                        help="a folder holding another gen_nb/ (e.g. from git archive HEAD): "
-                             "its single-stream rows run too, for ratios in the same run")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    for name in ("--url", "--out", "--sink", "--sha256", "--fsync"):
-        parser.add_argument(name, help=argparse.SUPPRESS)
+    shared_arguments(parser, "its single-stream rows run too, for ratios in the same run",
+                     ("--url", "--out", "--sink", "--sha256", "--fsync"))
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args)

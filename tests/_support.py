@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,13 @@ SIMULATED = os.environ.get("GEN_NB_SIMULATE_PLATFORM") == "portable"
 # a copy of the spec's gen-api-examples.json, so the tests run on a clean clone
 EXAMPLES_PATH = Path(__file__).parent / "data" / "gen-api-examples.json"
 EXAMPLES: dict[str, Any] = json.loads(EXAMPLES_PATH.read_text())
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a server that cannot take port 0 itself)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def ex(name: str) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,19 +56,13 @@ def test_the_lab_turns_the_news_toast_off() -> None:
     assert settings["fetchNews"] == "false"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.timeout(180)
 def test_the_app_serves_the_dashboard_on_localhost(tmp_path: Path) -> None:
     if importlib.util.find_spec("voila") is None:
         if os.environ.get("CI"):
             pytest.fail("voila is missing: it is in the test extra")
         pytest.skip("voila is not installed")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEN_")}
     process = subprocess.Popen([sys.executable, "-m", "gen_nb", "app", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=subprocess.PIPE,

@@ -68,13 +68,16 @@ def _check(folder: Path, urls: list[str]) -> None:
 
 
 @pytest.mark.parametrize("size", [64 << 10, 2 * MiB], ids=["64KiB", "2MiB"])
-def test_download_many_with_one_worker_uses_one_connection(
-        server: KeepAliveServer, download_dir: Path, connects: Connects, size: int) -> None:
-    urls = _urls(server, size, "one")
-    results = gen_nb.download_many(urls, download_dir, max_workers=1, progress=False)
+@pytest.mark.parametrize("workers", [1, 8])
+def test_download_many_opens_no_more_connections_than_workers(
+        server: KeepAliveServer, download_dir: Path, connects: Connects, size: int,
+        workers: int) -> None:
+    """One worker: one connection for all the files; 8 workers: at most 8."""
+    urls = _urls(server, size, f"w{workers}")
+    results = gen_nb.download_many(urls, download_dir, max_workers=workers, progress=False)
     assert [r.status for r in results] == ["done"] * FILES
     _check(download_dir, urls)
-    assert len(connects) == 1, connects
+    assert 1 <= len(connects) <= workers, connects
 
 
 @pytest.mark.parametrize("size", [64 << 10, 2 * MiB], ids=["64KiB", "2MiB"])
@@ -85,16 +88,6 @@ def test_sequential_downloads_share_one_connection(
         assert not gen_nb.download(url, download_dir, progress=False).skipped
     _check(download_dir, urls)
     assert len(connects) == 1, connects
-
-
-@pytest.mark.parametrize("size", [64 << 10, 2 * MiB], ids=["64KiB", "2MiB"])
-def test_download_many_opens_no_more_connections_than_workers(
-        server: KeepAliveServer, download_dir: Path, connects: Connects, size: int) -> None:
-    urls = _urls(server, size, "par")
-    results = gen_nb.download_many(urls, download_dir, max_workers=8, progress=False)
-    assert [r.status for r in results] == ["done"] * FILES
-    _check(download_dir, urls)
-    assert 1 <= len(connects) <= 8, connects
 
 
 def test_a_rerun_that_skips_everything_reuses_the_connection(

@@ -10,7 +10,8 @@ buffers and helpers come from :mod:`gen_nb.transfer.pools` and go back there on
 
 :class:`PrefixHasher` — segmented downloads: hashes the file's complete prefix as it grows.
 
-:func:`hash_file` — a plain streaming pass over a file (checking a file already there).
+:func:`hash_file` — a plain streaming pass over a file (checking a file already there);
+:func:`digests_of` — the same digests of bytes already in memory (a small file's body).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from gen_nb.api.errors import TransferError
 from gen_nb.transfer import pools
 from gen_nb.transfer.body import write_at
 
-__all__ = ["HashPipe", "PrefixHasher", "hash_file", "read_at"]
+__all__ = ["HashPipe", "PrefixHasher", "digests_of", "hash_file", "read_at"]
 
 
 _fadvise = getattr(os, "posix_fadvise", None)  # Linux; elsewhere the OS writes back alone
@@ -327,6 +328,14 @@ class PrefixHasher:
             else:
                 self._wake.wait(0.02)
                 self._wake.clear()
+
+
+def digests_of(data: memoryview | bytes, md5: bool = False) -> dict[str, str]:
+    """Hex digests of bytes in memory (sha256, and md5 when asked), as :class:`HashPipe` and
+    :func:`hash_file` report them."""
+    digests = _Digests(md5)
+    digests.update(memoryview(data))
+    return digests.hexdigests()
 
 
 def hash_file(path: Path, size: int | None = None, md5: bool = False,

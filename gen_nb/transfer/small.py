@@ -24,7 +24,6 @@ its response unread, for the single-stream engine to continue under the lock
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from gen_nb.api.errors import DownloadCancelled
 from gen_nb.transfer import pools
 from gen_nb.transfer.body import BodyReader, ReadInterrupted, write_at
 from gen_nb.transfer.files import remove_quietly, temp_beside, write_new
+from gen_nb.transfer.hashing import digests_of
 from gen_nb.transfer.headers import server_digests
 from gen_nb.transfer.plan import Answer, Target, classify_response
 from gen_nb.transfer.remote import TransferRetry, check_cancel, get_from, usable, watch_cancel
@@ -222,18 +222,11 @@ def keep(task: DownloadTask, partial: Partial) -> Sidecar:
     return sidecar
 
 
-def _digests(view: memoryview, md5: bool) -> dict[str, str]:
-    out = {"sha256": hashlib.sha256(view).hexdigest()}
-    if md5:
-        out["md5"] = hashlib.md5(view, usedforsecurity=False).hexdigest()
-    return out
-
-
 def save(task: DownloadTask, body: _Body) -> Outcome:
     """Verify the body, write it to a temp file of its own and move that into place."""
     try:
         view = body.buffer[:body.size]
-        got = _digests(view, "md5" in body.digests)
+        got = digests_of(view, "md5" in body.digests)
         verify_digests(task, got, body.digests, discard=False)
         tmp = temp_beside(task.target.path)
         write_new(tmp, view, fsync=task.options.fsync)

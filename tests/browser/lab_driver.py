@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import free_port
 from notebook_harness import kernel_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,35 +201,30 @@ def voila_command(notebook: Path, port: int) -> list[str]:
             "--VoilaConfiguration.show_tracebacks=True"]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_voila(workdir: Path, sandbox: Any, notebook: str) -> LabServer:
     """Serve ``notebook`` (of a temp copy of notebooks/) with Voila; returns once it answers."""
     root, download_dir = _served_root(workdir)
     env = lab_env(workdir, sandbox, download_dir)
     log_path = workdir / "voila.log"
-    port = _free_port()
+    port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(voila_command(root / notebook, port), env=env, cwd=root,
                                    stdout=log, stderr=subprocess.STDOUT)
     server = LabServer(f"http://127.0.0.1:{port}", "", root, download_dir, sandbox, process,
                        log_path, env["JUPYTERLAB_SETTINGS_DIR"], "voila")
     try:
-        _wait_for_url(process, f"{server.url}/voila/static/", log_path)
+        wait_for_url(process, f"{server.url}/voila/static/", log_path)
     except BaseException:
         server.stop()
         raise
     return server
 
 
-def _wait_for_url(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_for_url(process: subprocess.Popen[bytes], url: str, log_path: Path,
+                 timeout: float = START_TIMEOUT) -> None:
+    """Return once ``url`` answers (any status); RuntimeError with the end of the server's
+    log when the process exits first, or when ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n"
@@ -240,7 +236,7 @@ def _wait_for_url(process: subprocess.Popen[bytes], url: str, log_path: Path) ->
             return  # it answers (an error status is an answer)
         except (OSError, urllib.error.URLError):
             time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {START_TIMEOUT:.0f} s")
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], runtime_dir: Path,

@@ -9,10 +9,8 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_driver import require, screenshot, select_option_containing
+from _support import free_port
+from lab_driver import require, screenshot, select_option_containing, wait_for_url
 from page_checks import browser_root, check_messages, download_and_fetch
 
 START_SECONDS = 150.0
@@ -31,26 +30,6 @@ class App:
     url: str
     folder: Path
     process: subprocess.Popen[bytes]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gen-nb app exited with {process.returncode}:\n"
-                               + log.read_text(errors="replace")[-3000:])
-        try:
-            with urllib.request.urlopen(url, timeout=5):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"gen-nb app did not answer at {url} within {START_SECONDS:.0f} s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -70,7 +49,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Any) -> Iterator[App]:
     require("voila", "pip install voila (the lab extra)")
     where = tmp_path_factory.mktemp("app")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GEN_")}  # no key: sandbox
     log = where / "app.log"
     with log.open("wb") as out:
@@ -78,7 +57,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, chromium_path: Any) -> Iterato
                                    cwd=where, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=os.name == "posix")
     try:
-        _answers(f"http://127.0.0.1:{port}/", process, log)
+        wait_for_url(process, f"http://127.0.0.1:{port}/", log, timeout=START_SECONDS)
         yield App(f"http://127.0.0.1:{port}/", where / "gen-nb-app", process)
     finally:
         _stop(process)
