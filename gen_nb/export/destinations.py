@@ -13,7 +13,6 @@ file's sha256 is compared with the record's (``verify="sha256"``, the default) o
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -189,8 +188,3 @@ def open_destination(dest: Any, storage_options: dict[str, Any] | None) -> Desti
         return LocalDestination(Path(os.fspath(dest)).expanduser())
     raise UsageError(f"dest= must be a folder or an fsspec URL (s3://bucket/prefix), not "
                      f"{type(dest).__name__}.")
-
-
-def manifest_text(records: dict[str, Record]) -> str:
-    """The manifest as JSON Lines (for tests and the CLI)."""
-    return "".join(json.dumps(json.loads(r.to_json())) + "\n" for r in records.values())
