@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import random
 import time
 
 import pytest
@@ -187,6 +188,16 @@ def test_backoff_has_jitter_and_a_cap() -> None:
     assert 0.99 < policy.delay(0) < 1.0 and 7.9 < policy.delay(10) < 8.0
     low = _http.RetryPolicy(backoff=1.0, jitter=lambda: 0.0)
     assert low.delay(2) == 2.0 and low.delay(4) is None   # the budget (4) is spent
+
+
+def test_backoff_jitter_leaves_the_users_random_sequence_alone() -> None:
+    """A user who seeded ``random`` gets the same numbers whether or not gen_nb retried."""
+    random.seed(1234)
+    expected = [random.random() for _ in range(3)]
+    random.seed(1234)
+    delays = [_http.RetryPolicy(retries=5).delay(n) for n in range(3)]
+    assert [random.random() for _ in range(3)] == expected
+    assert len({round(d or 0, 9) for d in delays}) == 3       # still jittered (and growing)
 
 
 def test_deadline_shrinks_reads_and_stops_waits() -> None:

@@ -149,6 +149,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+# Jitter from a generator of gen_nb's own: drawing from the random module's shared one would
+# move the sequence of a user who seeded it (random.seed) whenever a request is retried.
+_JITTER = random.Random()
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how long to retry. ``jitter`` is injectable for tests.
@@ -162,7 +167,7 @@ class RetryPolicy:
     backoff: float = 0.5
     backoff_max: float = 30.0
     retry_after_max: float = 120.0
-    jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    jitter: Callable[[], float] = field(default=_JITTER.random, repr=False, compare=False)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float | None:
         """Seconds to wait before retry number ``attempt``, or None to give up."""
