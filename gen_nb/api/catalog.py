@@ -177,22 +177,6 @@ def engine(api: ApiCalls, engine_id: str | int, index: RenderIndex | None = None
     return found
 
 
-def full_engines(api: ApiCalls, engine_ids: Iterable[str | int] | None, index: RenderIndex,
-                 on_progress: Progress | None = None) -> list[Engine]:
-    """Every wanted engine with its rows, fetched ``Settings.concurrency`` at a time.
-
-    Engines the list already gave in full are not fetched again. ``on_progress(done, total)``
-    is called as engines arrive (from worker threads).
-    """
-    if engine_ids is None and api.settings.engine_ids:
-        engine_ids = api.settings.engine_ids
-    if engine_ids is not None:
-        todo: list[Engine | str] = [str(e) for e in engine_ids]
-    else:
-        todo = [e if e.rows else e.id for e in engines(api, index)]
-    return _fetch_all(api, todo, index, on_progress)
-
-
 def _fetch_all(api: ApiCalls, todo: Sequence[Engine | str], index: RenderIndex,
                on_progress: Progress | None) -> list[Engine]:
     def one(item: Engine | str) -> Engine:
