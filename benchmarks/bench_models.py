@@ -36,7 +36,7 @@ than a big one, and a bigger one no more. Variants are
 interleaved (A B, B A, …), each size and variant ``--rounds`` times; medians are compared.
 
     .venv/bin/python benchmarks/bench_models.py [--renders 200000] [--small 50000]
-                                                [--rounds 3] [--tree] [--json]
+                                                [--rounds 5] [--tree] [--json]
 
 Exit status 0 on PASS, 1 on FAIL.
 """
@@ -249,7 +249,7 @@ def _measure(variant: str, path: Path, engines: int) -> dict[str, Any]:
 
 # --- the run ------------------------------------------------------------------------------------
 
-def run(renders: int = 200_000, small: int = 50_000, rounds: int = 3,
+def run(renders: int = 200_000, small: int = 50_000, rounds: int = 5,
         tree: bool = False, log: Any = None) -> dict[str, Any]:
     variants = ["json", "gen_nb", "json dropped"] + (["engine tree"] if tree else [])
     with tempfile.TemporaryDirectory(prefix="gen_nb-bench-models-") as tmp:
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--renders", type=int, default=200_000, help="the big size")
     parser.add_argument("--small", type=int, default=50_000, help="the size for linearity")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--tree", action="store_true",
                         help="also measure renders through the full Engine model")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")

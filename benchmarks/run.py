@@ -369,11 +369,14 @@ def checks_of(rows: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         ("client CPU per GiB vs curl", ratio(cpu(gen), cpu("curl")), "<=", 1.3),
         # What any client that verifies sha256 can reach here: hashing is sequential, so
         # one core's sha256 speed bounds a single stream, and its CPU is spent on top of the
-        # copies curl makes too. Below 0.9 (or above 1.3) the curl rows cannot pass here.
+        # copies curl makes too. Below 0.9 (or above 1.3) the curl rows cannot pass here,
+        # and below 3 neither can the iter_content row.
         ("ceiling: sha256 alone vs curl (MB/s) (info)", ratio(speed(SHA), speed("curl")), ">=",
          0.9),
         ("sha256 alone, CPU per GiB vs curl's whole CPU (info)", ratio(cpu(SHA), cpu("curl")),
          "<=", 1.3),
+        ("ceiling: sha256 alone vs iter_content(8192) (MB/s) (info)",
+         ratio(speed(SHA), speed("iter_content(8192)")), ">=", 3.0),
         ("peak RSS of a 1 GiB download / stream (MiB)", max(rss) if rss else None, "<", 64.0),
         (f"RSS growth, {args.bulk_size_bytes // MiB} MiB → {args.size_bytes / GiB:g} GiB "
          "(MiB, flat)", growth, "<", 8.0),
