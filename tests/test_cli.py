@@ -63,17 +63,23 @@ def test_download_a_render_by_id(sb: Any, download_dir: Path, monkeypatch: pytes
 
 @pytest.mark.parametrize(("args", "code"), [
     (["download", "{cdn}/large/nope/x.bin"], 4),
-    (["download", "{cdn}/large/0-10/x.bin", "--sha256", "00"], 1),
+    (["download", "{cdn}/large/0-10/x.bin", "--sha256", "0" * 64], 1),   # a wrong digest
+    (["download", "{cdn}/large/0-10/x.bin", "--sha256", "00"], 2),       # not a digest
     (["stream", "{cdn}/large/0-10/x.bin", "{storage}/b/k?X-Amz-Signature=bad"], 1),
     (["stream", "{cdn}/large/0-10/x.bin", "{storage}/b/k", "-H", "no colon"], 2),
 ])
 def test_exit_codes(sb: Any, download_dir: Path, args: list[str], code: int,
                     capsys: pytest.CaptureFixture[str]) -> None:
     sb.large_media_url(10, "x.bin")
+    before = len(sb.requests)
     argv = [a.format(cdn=sb.cdn_base, storage=sb.storage_base) for a in args]
     assert main([*argv, "--no-progress", *(["-o", str(download_dir)]
                                            if argv[0] == "download" else [])]) == code
-    assert "gen-nb: error:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "gen-nb: error:" in err
+    if "00" in argv:
+        assert "--sha256 must be a sha256 digest" in err
+        assert len(sb.requests) == before                # refused before any request
 
 
 @pytest.mark.parametrize("argv", [["download"], ["download", "u", "--segments", "0"]])

@@ -111,3 +111,13 @@ def test_a_worker_killed_mid_file_is_resumed_elsewhere(dask_cluster: Any, sb: An
     ranges = [r.headers.get("Range") for r in sb.requests if r.path.endswith("/k.bin")]
     assert any(r and not r.startswith("bytes=0-") for r in ranges), ranges  # resumed, not redone
     dask_cluster.wait_for_workers(2, timeout=60)    # the nanny brought it back for the others
+
+
+def test_expected_sha256_reaches_the_dask_workers(dask_cluster: Any, sb: Any,
+                                                  tmp_path: Path) -> None:
+    urls = [sb.large_media_url(4096, f"x{i}.bin", seed=i) for i in range(2)]
+    results = gen_nb.download_many(urls, tmp_path, executor=dask_cluster, progress=False,
+                                   expected_sha256=[sb.media_sha256(urls[0]), "1" * 64])
+    assert [r.status for r in results] == ["done", "failed"], [r.error for r in results]
+    assert "expected_sha256" in (results[1].error or "")
+    assert not (tmp_path / "x1.bin").exists()

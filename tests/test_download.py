@@ -26,6 +26,7 @@ from gen_nb.api.errors import (
     IntegrityError,
     NotFoundError,
     TransferError,
+    UsageError,
 )
 from gen_nb.api.models import ContentResource, Generation, LayerOutput, OutputResource, Render
 from gen_nb.transfer import DownloadResult, ProgressState, download
@@ -172,6 +173,16 @@ def test_a_link_at_the_final_name_is_never_skipped_or_followed(sb: Any, download
     result = download(url, download_dir, overwrite=True)   # replaces the link itself
     assert not (download_dir / "h.bin").is_symlink() and not result.skipped
     assert target.read_bytes() == real.read_bytes()
+
+
+@pytest.mark.parametrize("given", ["abc", "g" * 64, "0" * 63, 42, b"0" * 64])
+def test_a_malformed_expected_sha256_is_refused_before_the_download(
+        sb: Any, download_dir: Path, given: Any) -> None:
+    url = sb.large_media_url(2 * MiB, "never.bin")
+    before = len(sb.requests)
+    with pytest.raises(UsageError, match="expected_sha256= must be a sha256 digest"):
+        download(url, download_dir, expected_sha256=given)
+    assert len(sb.requests) == before and not any(download_dir.iterdir())
 
 
 def test_expected_sha256_mismatch_leaves_nothing(sb: Any, download_dir: Path) -> None:

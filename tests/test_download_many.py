@@ -14,6 +14,7 @@ from _transfer_support import MiB, leftovers, sha256_of
 
 from gen_nb.api.models import Render
 from gen_nb.transfer import ProgressState, TransferResult, download_many
+from gen_nb.transfer.manifest import MANIFEST_NAME
 
 pytestmark = pytest.mark.usefixtures("fast_transfer_retries")
 
@@ -130,3 +131,70 @@ def test_a_file_planted_after_the_batch_listed_the_folder_is_never_replaced(
     assert results[1].status == "failed" and "does not replace it" in (results[1].error or "")
     assert (download_dir / "other.bin").read_bytes() == b"not the render" * 10
     assert not list(download_dir.glob("*.tmp")) and not list(download_dir.glob("*.part"))
+
+
+# A valid value other than the default for every field of TransferOptions.
+_NOT_DEFAULT: dict[str, Any] = {
+    "timeout": (3.0, 7.0), "retries": 1, "chunk_size": 1 << 16, "fsync": False,
+    "lock_timeout": 5.0, "progress": False, "overwrite": True, "segments": 2,
+    "min_rate": 1024.0, "deadline_floor": 30.0, "deadline": 90.0, "stall_window": 5.0,
+    "stall_bytes": 1024, "max_unknown_size": 1 << 20}
+
+
+def test_every_transfer_option_reaches_each_item(sb: Any, download_dir: Path,
+                                                 monkeypatch: Any) -> None:
+    """download_many takes every option download takes, as keywords, and every item runs
+    with all of them."""
+    import dataclasses
+
+    from gen_nb.api.settings import TransferOptions
+    from gen_nb.transfer import bulk
+
+    assert set(_NOT_DEFAULT) == {f.name for f in dataclasses.fields(TransferOptions)}
+    defaults = TransferOptions()
+    assert all(getattr(defaults, k) != v for k, v in _NOT_DEFAULT.items())
+    seen: list[Any] = []
+    real = bulk.download_to
+
+    def spy(source: Any, target: Any, progress: Any, options: Any, **kw: Any) -> Any:
+        seen.append(options)
+        return real(source, target, progress, options, **kw)
+
+    monkeypatch.setattr(bulk, "download_to", spy)
+    urls = [sb.large_media_url(1000 + i, f"o{i}.bin") for i in range(3)]
+    results = download_many(urls, download_dir, max_workers=2, **_NOT_DEFAULT)
+    assert [r.status for r in results] == ["done"] * 3, [r.error for r in results]
+    assert len(seen) == 3
+    for options in seen:
+        assert {k: getattr(options, k) for k in _NOT_DEFAULT} == _NOT_DEFAULT
+
+
+def test_expected_sha256_is_one_digest_per_source(sb: Any, download_dir: Path) -> None:
+    urls = [sb.large_media_url(2000 + i, f"e{i}.bin", seed=i) for i in range(3)]
+    wanted = [sb.media_sha256(urls[0]).upper(), None, "0" * 64]
+    results = download_many(urls, download_dir, expected_sha256=wanted, progress=False)
+    assert [r.status for r in results] == ["done", "done", "failed"]
+    assert "expected_sha256" in (results[2].error or "")
+    assert results[0].sha256 == sb.media_sha256(urls[0])
+    assert sorted(p.name for p in download_dir.iterdir()) == \
+        ["e0.bin", "e1.bin", MANIFEST_NAME]  # the wrong one left nothing, not even a .part
+    assert leftovers(download_dir) == []
+    assert not list(download_dir.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(("given", "match"), [
+    ("ab" * 32, "one sha256 per source"),                 # a digest, not a list of them
+    (["ab" * 32], "1 digests for 2 sources"),
+    ([None, "abc"], r"expected_sha256\[1\] must be a sha256 digest"),
+    ([None, "zz" * 32], r"expected_sha256\[1\] must be a sha256 digest"),
+    ([None, 12], r"expected_sha256\[1\] must be a sha256 digest"),
+])
+def test_a_bad_expected_sha256_is_refused_before_anything_moves(
+        sb: Any, download_dir: Path, given: Any, match: str) -> None:
+    from gen_nb.api.errors import UsageError
+
+    urls = [sb.large_media_url(100, "a.bin"), sb.large_media_url(100, "b.bin")]
+    before = len(sb.requests)
+    with pytest.raises(UsageError, match=match):
+        download_many(urls, download_dir, expected_sha256=given, progress=False)
+    assert len(sb.requests) == before and not any(download_dir.iterdir())

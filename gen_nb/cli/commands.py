@@ -146,11 +146,13 @@ def cmd_renders(args: Any) -> int:
 
 def cmd_download(args: Any) -> int:
     from gen_nb.transfer import download
+    from gen_nb.transfer.downloader import expected_digest
 
+    expected = expected_digest(args.sha256, "--sha256")      # before any request
     src = _source(args, args.source)
     result = _with_bar(args, "download", lambda bar, cancel: download(
         src, args.output, overwrite=args.overwrite, segments=args.segments, progress=bar,
-        cancel=cancel, expected_sha256=args.sha256))
+        cancel=cancel, expected_sha256=expected))
     what = "already there" if result.skipped else f"{result.bytes:,} bytes"
     _say(f"{result.path} ({what}, sha256 {result.sha256})")
     print(_json(result) if args.json else str(result.path))

@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import CancelledError, Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from gen_nb.api.redact import redact_url
 from gen_nb.api.settings import TransferOptions, download_dir
 from gen_nb.transfer import on_dask
 from gen_nb.transfer.aggregate import Aggregate
-from gen_nb.transfer.downloader import Source, download_to, source_of
+from gen_nb.transfer.downloader import Source, download_to, expected_digest, source_of
 from gen_nb.transfer.files import destination_error
 from gen_nb.transfer.governor import Governor
 from gen_nb.transfer.headers import split_url
@@ -57,12 +57,13 @@ def _result(src: str, started: float, *, status: str, path: Path | None = None,
 
 
 def _run_one(source: Source, path: Path, options: TransferOptions, in_batch: bool,
-             absent: bool, reporter: Progress | None,
+             absent: bool, expected: str | None, reporter: Progress | None,
              cancel: threading.Event | None) -> TransferResult:
     """Download one item and describe the outcome (never raises). Picklable for executors.
     ``in_batch``: a thread of this process (the folder exists and is flushed at the end;
     another process — a Dask worker, maybe on another machine — makes and flushes it).
-    ``absent``: the batch's listing of the folder saw nothing of this file."""
+    ``absent``: the batch's listing of the folder saw nothing of this file. ``expected``:
+    its expected sha256 (checked, lower case) or None."""
     started = time.monotonic()
     if cancel is not None and cancel.is_set():
         return _result(redact_url(source.url), started, status="cancelled",
@@ -70,7 +71,8 @@ def _run_one(source: Source, path: Path, options: TransferOptions, in_batch: boo
     try:
         target = Target(path if isinstance(path, Path) else Path(path))
         result = download_to(source, target, reporter or Progress(None), options,
-                             cancel=cancel, in_batch=in_batch, known_absent=absent)
+                             cancel=cancel, expected_sha256=expected, in_batch=in_batch,
+                             known_absent=absent)
     except DownloadCancelled as exc:
         return _result(redact_url(source.url), started, status="cancelled", error=str(exc))
     except Exception as exc:
@@ -86,6 +88,7 @@ DEFAULT_WORKERS = 16
 
 def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None = None, *,
                   max_workers: int = DEFAULT_WORKERS, executor: Executor | None = None,
+                  expected_sha256: Sequence[str | None] | None = None,
                   progress: Any = None, cancel: threading.Event | None = None,
                   options: TransferOptions | None = None, **changes: Any
                   ) -> list[TransferResult]:
@@ -95,10 +98,12 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     ``max_workers`` at once (default 16, which suits CDNs that cap each connection; ignored
     when ``executor`` is given). Every option of :func:`gen_nb.download` applies to each
     item (``options=`` and keywords: ``overwrite``, ``segments``, ``fsync``, ``retries``,
-    ``timeout``…). ``progress`` receives the aggregate (bytes of all items). ``cancel`` stops
-    everything: running items keep their ``.part`` files and report ``cancelled``. Never
-    raises for a failing item. With ``fsync`` (the default) every file's bytes are flushed
-    before it takes its name, and the folder once when the batch is done.
+    ``timeout``…); ``expected_sha256`` is one digest per source, in order (None where there
+    is none), and an item whose bytes differ fails with nothing kept. ``progress`` receives
+    the aggregate (bytes of all items). ``cancel`` stops everything: running items keep
+    their ``.part`` files and report ``cancelled``. Never raises for a failing item. With
+    ``fsync`` (the default) every file's bytes are flushed before it takes its name, and the
+    folder once when the batch is done.
 
     >>> done = client.renders(status="completed")          # doctest: +SKIP
     >>> results = gen_nb.download_many(done, "exports/")   # doctest: +SKIP
@@ -108,6 +113,7 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
         raise UsageError(f"max_workers= must be a whole number ≥ 1, not {max_workers!r}.")
     items = list(srcs)
+    expected = _expected_per_item(expected_sha256, len(items))
     folder = Path(os.fspath(dest_dir)) if dest_dir is not None else download_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -119,7 +125,8 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     sink = make_sink(progress, f"{len(items)} files", opts.progress)
     aggregate = Aggregate(Progress(sink), len(items))
     if executor is not None and on_dask.is_dask(executor):
-        on_dask.run_on_dask(executor, [(index, _dask_one, (source, path, opts))
+        on_dask.run_on_dask(executor, [(index, _dask_one, (source, path, opts,
+                                                         expected[index]))
                                        for index, source, path in jobs],
                             aggregate, cancel, _collector(jobs, aggregate, results, True))
         final = [r or _result("?", started, status="failed", error="not run") for r in results]
@@ -130,7 +137,8 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     live = isinstance(pool, ThreadPoolExecutor)  # a process pool takes no Progress or Event
     absent = _absent_ones(jobs) if live else set()
     try:
-        run_on_threads(pool, [(index, _run_one, (source, path, opts, live, index in absent))
+        run_on_threads(pool, [(index, _run_one, (source, path, opts, live, index in absent,
+                                                 expected[index]))
                               for index, source, path in jobs],
                        cancel, _collector(jobs, aggregate, results, not live),
                        progress_for=aggregate.child if live else lambda _i: None,
@@ -143,6 +151,20 @@ def download_many(srcs: Iterable[Any], dest_dir: str | os.PathLike[str] | None =
     final = [r or _result("?", started, status="failed", error="not run") for r in results]
     aggregate.finish([r.status for r in final], cancel)
     return final
+
+
+def _expected_per_item(given: Sequence[str | None] | None, count: int) -> list[str | None]:
+    """``expected_sha256`` of download_many, one checked digest (or None) per source."""
+    if given is None:
+        return [None] * count
+    if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+        raise UsageError("expected_sha256= of download_many is one sha256 per source, in "
+                         "order (None where there is none): a list as long as srcs, not "
+                         f"{type(given).__name__}.")
+    if len(given) != count:
+        raise UsageError(f"expected_sha256= has {len(given)} digests for {count} sources: "
+                         "give one per source, in order (None where there is none).")
+    return [expected_digest(value, f"expected_sha256[{i}]") for i, value in enumerate(given)]
 
 
 def _absent_ones(jobs: list[tuple[int, Source, Path]]) -> set[int]:
@@ -169,10 +191,11 @@ def _plan_jobs(items: list[Any], folder: Path, results: list[TransferResult | No
             for (index, source), name in zip(resolved, names, strict=True)]
 
 
-def _dask_one(source: Source, path: Path, options: TransferOptions,
+def _dask_one(source: Source, path: Path, options: TransferOptions, expected: str | None,
               sink: Callable[[ProgressState], None], cancel: threading.Event) -> TransferResult:
     """One item in a Dask worker (see :func:`gen_nb.transfer.on_dask.remote_batch`)."""
-    return _run_one(source, path, options, False, False, Progress(sink, interval=0), cancel)
+    return _run_one(source, path, options, False, False, expected, Progress(sink, interval=0),
+                    cancel)
 
 
 def _collector(jobs: list[tuple[int, Source, Path]], aggregate: Aggregate,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,8 @@ from gen_nb.transfer.single import download_single
 from gen_nb.transfer.small import Partial, Pending, fetch, keep, nothing_there
 from gen_nb.transfer.task import DownloadTask, Outcome, finalize
 
-__all__ = ["Source", "download", "download_to", "source_of", "target_for"]
+__all__ = ["Source", "download", "download_to", "expected_digest", "source_of",
+           "target_for"]
 
 log = logging.getLogger("gen_nb")
 
@@ -95,6 +97,22 @@ def source_of(src: Any) -> Source:
     return Source(url, hint if isinstance(hint, str) else None, about)
 
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def expected_digest(value: Any, what: str = "expected_sha256=") -> str | None:
+    """An ``expected_sha256`` as 64 lower-case hex digits (None: none given). Anything else
+    raises UsageError before a byte moves (rather than an IntegrityError after the whole
+    download)."""
+    if value is None:
+        return None
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not _SHA256_HEX.fullmatch(text):
+        raise UsageError(f"{what} must be a sha256 digest, 64 hexadecimal characters as "
+                         f"sha256sum prints them, not {value!r:.80}.")
+    return text
+
+
 def target_for(source: Source, dest: str | os.PathLike[str] | None) -> Target:
     """Where ``source`` goes for a ``dest`` folder or file path (see resolve_target)."""
     dest_text = os.fspath(dest) if dest is not None else None
@@ -139,11 +157,12 @@ def download(src: Any, dest: str | os.PathLike[str] | None = None, *,
     (3145728, True)
     """
     opts = TransferOptions.resolve(options, **changes)
+    expected = expected_digest(expected_sha256)
     source = source_of(src)
     target = target_for(source, dest)
     reporter = Progress(make_sink(progress, target.path.name, opts.progress))
     return download_to(source, target, reporter, opts, cancel=cancel,
-                       expected_sha256=expected_sha256)
+                       expected_sha256=expected)
 
 
 def download_to(source: Source, target: Target, reporter: Progress, options: TransferOptions,
