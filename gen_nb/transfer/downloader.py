@@ -169,7 +169,8 @@ def download_to(source: Source, target: Target, reporter: Progress, options: Tra
                 *, cancel: threading.Event | None = None,
                 expected_sha256: str | None = None, in_batch: bool = False,
                 record_root: Path | None = None, known_absent: bool = False) -> DownloadResult:
-    """:func:`download` after the source and target are resolved. ``in_batch``: one item of
+    """:func:`download` after the source and target are resolved (``expected_sha256``
+    checked already: as :func:`expected_digest` gives it). ``in_batch``: one item of
     a :func:`~gen_nb.download_many` in this process, which made the folder and flushes it
     once at the end (with ``fsync``) instead of after every file. ``record_root``: the
     folder whose manifest records the file (an export's root; default: the file's folder).
@@ -322,7 +323,7 @@ def _existing(task: DownloadTask, started: float) -> DownloadResult | None:
     folder, relative = task.record_place()
     record = manifest_for(folder).get(relative)
     remote = probe(task.session, task.url, options, cancel=task.cancel, what=task.what)
-    wanted = task.expected_sha256.strip().lower() if task.expected_sha256 else None
+    wanted = task.expected_sha256
     server_sha = remote.digests.get("sha256") or wanted
     sha = None
     if record is not None or server_sha:

@@ -60,7 +60,7 @@ class DownloadTask:
     session: requests.Session
     options: TransferOptions
     cancel: threading.Event | None = None
-    expected_sha256: str | None = None
+    expected_sha256: str | None = None   # 64 lower-case hex digits (expected_digest)
     about: dict[str, Any] = field(default_factory=dict)
     flush_folder: bool = True
     record_root: Path | None = None
@@ -161,7 +161,7 @@ def verify_digests(task: DownloadTask, got: dict[str, str], offered: dict[str, s
     """
     checks = [(k, v, "the server's checksum") for k, v in offered.items() if k in got]
     if task.expected_sha256:
-        checks.append(("sha256", task.expected_sha256.strip().lower(), "expected_sha256"))
+        checks.append(("sha256", task.expected_sha256, "expected_sha256"))
     for kind, want, source in checks:
         if got[kind] != want.lower():
             if discard:
