@@ -28,7 +28,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import shutil
 import socketserver
 import statistics
 import subprocess
@@ -159,12 +158,10 @@ def _client(base: str) -> Any:
 
 @contextlib.contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
-    """A fresh temp folder, removed afterwards whatever happens (none is left in /tmp)."""
-    work = Path(tempfile.mkdtemp(prefix=prefix))
-    try:
-        yield work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    """A fresh temp folder as a Path, removed afterwards whatever happens (none is left in
+    /tmp)."""
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as work:
+        yield Path(work)
 
 
 def _counts(base: str) -> dict[str, int]:
